@@ -1,0 +1,133 @@
+// Client-side checks of Workpool and enqueue options (DESIGN §9): bad input
+// throws an Error naming the option, the rule and the value, before any
+// call reaches the component.
+import { getConvexSize, type Value } from "convex/values";
+import { MAX_PARALLELISM_WARN_ABOVE, MAX_VALUE_BYTES } from "../component/constants.js";
+import {
+  checkBoolean,
+  checkDelay,
+  checkExcludeKinds,
+  checkKnownKeys,
+  checkLogLevel,
+  checkMaxParallelism,
+  checkRetryBehavior,
+  checkStatusTtl,
+  checkString,
+  checkTime,
+  firstProblem,
+} from "../component/core/validation.js";
+
+const WORKPOOL_OPTIONS = [
+  "maxParallelism",
+  "retryActionsByDefault",
+  "defaultRetryBehavior",
+  "logLevel",
+  "statusTtl",
+] as const;
+
+const ENQUEUE_OPTIONS = [
+  "name",
+  "onComplete",
+  "onCompleteExcludeKinds",
+  "context",
+  "runAt",
+  "runAfter",
+  "delayMs",
+  "runAtTime",
+  "retry",
+] as const;
+
+const TIMING_OPTIONS = ["runAt", "runAfter", "delayMs", "runAtTime"] as const;
+
+function throwIf(problem: string | null): void {
+  if (problem) throw new Error(problem);
+}
+
+function optional<T>(value: T | undefined, check: (v: T) => string | null) {
+  return value === undefined ? null : check(value);
+}
+
+/** Checks the options of `new Workpool(component, options)`. */
+export function checkWorkpoolOptions(options: Record<string, unknown>): void {
+  if (typeof options !== "object" || options === null) {
+    throw new Error(`Workpool options must be an object, got ${String(options)}`);
+  }
+  throwIf(
+    firstProblem(
+      checkKnownKeys("Workpool options", options, WORKPOOL_OPTIONS),
+      optional(options.maxParallelism, (v) => checkMaxParallelism("maxParallelism", v)),
+      optional(options.retryActionsByDefault, (v) => checkBoolean("retryActionsByDefault", v)),
+      optional(options.defaultRetryBehavior, (v) => checkRetryBehavior("defaultRetryBehavior", v)),
+      optional(options.logLevel, (v) => checkLogLevel("logLevel", v)),
+      optional(options.statusTtl, (v) => checkStatusTtl("statusTtl", v)),
+    ),
+  );
+  if (
+    typeof options.maxParallelism === "number" &&
+    options.maxParallelism > MAX_PARALLELISM_WARN_ABOVE
+  ) {
+    console.warn(
+      `[workpool] maxParallelism ${options.maxParallelism} is above ${MAX_PARALLELISM_WARN_ABOVE}: ` +
+        "most Convex plans run fewer functions at once across all pools",
+    );
+  }
+}
+
+/** Checks the options of one enqueue call. `fnType` limits `retry` to actions. */
+export function checkEnqueueOptions(
+  options: Record<string, unknown>,
+  fnType: "action" | "mutation" | "query",
+): void {
+  if (typeof options !== "object" || options === null) {
+    throw new Error(`enqueue options must be an object, got ${String(options)}`);
+  }
+  throwIf(checkKnownKeys("enqueue options", options, ENQUEUE_OPTIONS));
+  const timing = TIMING_OPTIONS.filter((k) => options[k] !== undefined);
+  if (timing.length > 1) {
+    throw new Error(
+      `enqueue options: give at most one of runAt, runAfter, delayMs, runAtTime; got both ${timing[0]} and ${timing[1]}`,
+    );
+  }
+  if (fnType !== "action" && options.retry !== undefined) {
+    throw new Error(
+      `enqueue options: retry applies only to actions (mutations and queries run once), got retry for a ${fnType}`,
+    );
+  }
+  throwIf(
+    firstProblem(
+      optional(options.runAt, (v) => checkTime("runAt", v)),
+      optional(options.runAtTime, (v) => checkTime("runAtTime", v)),
+      optional(options.runAfter, (v) => checkDelay("runAfter", v)),
+      optional(options.delayMs, (v) => checkDelay("delayMs", v)),
+      optional(options.name, (v) => checkString("name", v)),
+      optional(options.onCompleteExcludeKinds, (v) =>
+        checkExcludeKinds("onCompleteExcludeKinds", v),
+      ),
+      optional(options.retry, (v) =>
+        typeof v === "boolean" ? null : checkRetryBehavior("retry", v),
+      ),
+    ),
+  );
+}
+
+/** When a job is due, from its timing options; undefined means now. */
+export function dueTime(
+  options: { runAt?: number; runAfter?: number; delayMs?: number; runAtTime?: number },
+  nowMs: number,
+): number {
+  const at = options.runAt ?? options.runAtTime;
+  if (at !== undefined) return at;
+  const after = options.runAfter ?? options.delayMs;
+  return after !== undefined ? nowMs + after : nowMs;
+}
+
+/** Rejects a value above Convex's document limit, naming what it is. */
+export function checkValueSize(what: string, value: unknown): void {
+  if (value === undefined) return;
+  const bytes = getConvexSize(value as Value);
+  if (bytes > MAX_VALUE_BYTES) {
+    throw new Error(
+      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB)`,
+    );
+  }
+}

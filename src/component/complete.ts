@@ -1,0 +1,234 @@
+// How an attempt ends: the pure core decides (retry or finish), this module
+// applies the decision to the job's row, runs onComplete, and tells the loop
+// the slot is free (a pendingCompletion row). It owns the `report` mutation
+// that action workers call, the helper the mutation worker calls in its own
+// transaction, and `finalize`, which runs onComplete for jobs the loop ended
+// (canceled while pending, recovered after their worker died).
+import { v, type Infer } from "convex/values";
+import type { FunctionHandle } from "convex/server";
+import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transitions.js";
+import { errorMessage } from "./errors.js";
+import { createLogger, type Logger } from "./logging.js";
+import { deletePayload, loadValue } from "./payload.js";
+import { vLogLevel, type RunResult } from "./validators.js";
+import { wakeLoop } from "./wake.js";
+import type { Doc, Id } from "./_generated/dataModel.js";
+import { internalMutation, type MutationCtx } from "./_generated/server.js";
+
+/** How an attempt ended, as a worker reports it. */
+export const vAttemptResult = v.union(
+  v.object({ kind: v.literal("success"), returnValue: v.any() }),
+  v.object({
+    kind: v.literal("failed"),
+    error: v.string(),
+    nonRetryable: v.optional(v.boolean()),
+  }),
+);
+
+export const vReport = v.object({
+  workId: v.id("work"),
+  attempt: v.number(),
+  result: vAttemptResult,
+  /**
+   * Set by a worker whose earlier reports of this result failed: finish the
+   * job without calling onComplete, recording why (the callback is what
+   * kept failing, e.g. by outgrowing a transaction).
+   */
+  skipCallback: v.optional(v.string()),
+});
+export type Report = Infer<typeof vReport>;
+
+type Tally = { succeeded: number; failed: number; canceled: number; retries: number };
+const emptyTally = (): Tally => ({ succeeded: 0, failed: 0, canceled: 0, retries: 0 });
+
+function count(tally: Tally, s: Settlement) {
+  if (s.kind === "retry") tally.retries += 1;
+  else if (s.result.kind === "success") tally.succeeded += 1;
+  else if (s.result.kind === "failed") tally.failed += 1;
+  else tally.canceled += 1;
+}
+
+/** Calls the job's onComplete; returns what it threw, if it did. */
+export async function runOnComplete(
+  ctx: Pick<MutationCtx, "db" | "runMutation">,
+  work: Doc<"work">,
+  result: RunResult,
+  logger: Logger,
+): Promise<string | undefined> {
+  const onComplete = work.onComplete;
+  if (!onComplete) return undefined;
+  try {
+    const context = await loadValue(ctx.db, onComplete.context, onComplete.contextPayloadId);
+    // A nested mutation: if it throws, its writes roll back and ours stay.
+    await ctx.runMutation(onComplete.fnHandle as FunctionHandle<"mutation">, {
+      workId: work._id,
+      context,
+      result,
+    });
+    return undefined;
+  } catch (e) {
+    const message = errorMessage(e);
+    logger.event("ERROR", "onCompleteFailed", {
+      workId: work._id,
+      fnName: work.fnName,
+      error: message,
+    });
+    return message;
+  }
+}
+
+/**
+ * Writes a finished job's outcome: kept for its statusTtl, or deleted at
+ * once (statusTtl 0) unless onComplete is still to run (callbackPending).
+ * Args are dropped either way: nothing reads them again.
+ */
+export async function writeOutcome(
+  db: MutationCtx["db"],
+  work: Doc<"work">,
+  outcome: { result: RunResult; attempts: number; now: number },
+  extra: { callbackPending?: boolean; onCompleteError?: string },
+): Promise<void> {
+  await deletePayload(db, work.argsPayloadId);
+  if (work.statusTtl === 0 && !extra.callbackPending) {
+    await deletePayload(db, work.onComplete?.contextPayloadId);
+    await db.delete("work", work._id);
+    return;
+  }
+  const { result, attempts, now } = outcome;
+  await db.replace("work", work._id, {
+    ...withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError"]),
+    state: "finished",
+    attempts,
+    outcome: result.kind,
+    ...(result.kind === "failed" ? { error: result.error } : {}),
+    finishedAt: now,
+    ...(work.statusTtl === 0 ? {} : { expiresAt: expiryOf(now, work.statusTtl) }),
+    ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
+    ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
+  });
+}
+
+function withoutFields<T extends object, K extends keyof T>(obj: T, keys: K[]): Omit<T, K> {
+  const copy = { ...obj };
+  for (const k of keys) delete copy[k];
+  return copy;
+}
+
+/** Puts a job back in the queue for its next attempt. */
+async function requeue(
+  db: MutationCtx["db"],
+  work: Doc<"work">,
+  s: Extract<Settlement, { kind: "retry" }>,
+) {
+  await db.patch("work", work._id, {
+    state: "pending",
+    attempts: s.attempts,
+    lastError: s.error,
+    readyAt: s.retryAt,
+  });
+  await db.insert("pendingStart", { readyAt: s.retryAt, workIds: [work._id] });
+}
+
+/**
+ * Settles the reported attempts, each in this transaction: retry or finish,
+ * with onComplete run inline. Reports for an attempt that is not the job's
+ * current running one (late, duplicate, or superseded by recovery) are
+ * ignored. Frees the slots with one pendingCompletion row and wakes the loop.
+ */
+export async function settleReports(
+  ctx: Pick<MutationCtx, "db" | "scheduler" | "runMutation">,
+  reports: Report[],
+  logger: Logger,
+): Promise<void> {
+  const now = Date.now();
+  const tally = emptyTally();
+  const items: { workId: Id<"work">; attempt: number }[] = [];
+  for (const report of reports) {
+    const work = await ctx.db.get("work", report.workId);
+    if (!work || work.state !== "running" || work.attempts !== report.attempt) {
+      logger.debug("ignored a report for an attempt that is not running", report.workId, report.attempt);
+      continue;
+    }
+    const s = settle(work, report.result, now, Math.random);
+    count(tally, s);
+    items.push({ workId: work._id, attempt: report.attempt });
+    if (s.kind === "retry") {
+      await requeue(ctx.db, work, s);
+      logger.event("INFO", "completed", {
+        workId: work._id, fnName: work.fnName, outcome: "retry", attempts: s.attempts,
+        error: s.error, retryAt: s.retryAt,
+      });
+      continue;
+    }
+    let onCompleteError: string | undefined = report.skipCallback;
+    if (report.skipCallback === undefined && wantsCallback(work.onComplete, s.result.kind)) {
+      onCompleteError = await runOnComplete(ctx, work, s.result, logger);
+    }
+    await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
+    logger.event("INFO", "completed", {
+      workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts,
+      ...(s.result.kind === "failed" ? { error: s.result.error } : {}),
+    });
+  }
+  if (items.length === 0) return;
+  await ctx.db.insert("pendingCompletion", { items, ...tally });
+  await wakeLoop(ctx, now);
+}
+
+/** Called by action workers with the results of their jobs. */
+export const report = internalMutation({
+  args: { reports: v.array(vReport), logLevel: vLogLevel },
+  returns: v.null(),
+  handler: async (ctx, { reports, logLevel }) => {
+    await settleReports(ctx, reports, createLogger(logLevel));
+    return null;
+  },
+});
+
+/**
+ * Runs onComplete for jobs the loop finished (callbackPending), each once:
+ * the flag is cleared in the same transaction as the call.
+ */
+export const finalize = internalMutation({
+  args: { workIds: v.array(v.id("work")), logLevel: vLogLevel },
+  returns: v.null(),
+  handler: async (ctx, { workIds, logLevel }) => {
+    const logger = createLogger(logLevel);
+    for (const workId of workIds) {
+      const work = await ctx.db.get("work", workId);
+      if (!work?.callbackPending || work.outcome === undefined) continue;
+      const result: RunResult =
+        work.outcome === "failed"
+          ? { kind: "failed", error: work.error ?? "" }
+          : { kind: "canceled" };
+      const onCompleteError = await runOnComplete(ctx, work, result, logger);
+      if (work.statusTtl === 0) {
+        await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
+        await ctx.db.delete("work", work._id);
+      } else {
+        await ctx.db.patch("work", work._id, { callbackPending: undefined, onCompleteError });
+      }
+    }
+    return null;
+  },
+});
+
+/**
+ * Settling done by the loop (cancel of a pending job, recovery). onComplete
+ * never runs inside the loop's transaction, so a job that needs it is marked
+ * callbackPending; the caller schedules `finalize` for the returned ids.
+ */
+export async function settleInLoop(
+  db: MutationCtx["db"],
+  work: Doc<"work">,
+  s: Settlement,
+  now: number,
+): Promise<boolean> {
+  if (s.kind === "retry") {
+    await requeue(db, work, s);
+    return false;
+  }
+  const callbackPending = wantsCallback(work.onComplete, s.result.kind);
+  await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending });
+  return callbackPending;
+}

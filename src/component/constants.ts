@@ -1,0 +1,72 @@
+// Named limits and defaults, in one place. No Convex imports: the client and
+// the pure core use these too.
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+export const KIB = 1024;
+export const MIB = 1024 * KIB;
+
+/** Used when neither the client nor the stored config sets a cap. */
+export const DEFAULT_MAX_PARALLELISM = 10;
+/** The largest cap accepted; Convex plans allow at most a few hundred. */
+export const MAX_PARALLELISM_LIMIT = 200;
+/** Above this the client warns: most plans run fewer functions at once. */
+export const MAX_PARALLELISM_WARN_ABOVE = 100;
+/** The seeds' default retention of a finished job's outcome. */
+export const DEFAULT_STATUS_TTL_MS = DAY;
+
+/** Convex's document limit; args and context are each held to it. */
+export const MAX_VALUE_BYTES = MIB;
+/**
+ * Args or context larger than this live in a `payload` row, so that the
+ * loop, which reads up to START_BATCH work rows per iteration, reads at most
+ * START_BATCH × 16 KiB = 2 MiB of them, far below the 16 MiB read limit.
+ */
+export const INLINE_VALUE_MAX_BYTES = 16 * KIB;
+
+/** Jobs started per loop iteration at most (bounds reads and schedules). */
+export const START_BATCH = 128;
+/** pendingCompletion rows consumed per loop iteration at most. */
+export const COMPLETION_BATCH = 64;
+/** pendingCancelation rows applied per loop iteration at most. */
+export const CANCEL_BATCH = 64;
+/** Expired finished rows deleted per loop iteration at most. */
+export const SWEEP_BATCH = 64;
+/** pendingStart rows read per loop iteration at most. */
+export const PENDING_START_ROWS_PER_ITERATION = 32;
+/** Work ids per pendingStart row written by one enqueue. */
+export const PENDING_START_CHUNK = 100;
+/**
+ * Action jobs started together share one worker action, up to this many.
+ * Fewer worker runs per job; a crash of one worker affects at most this many
+ * jobs, and recovery completes them.
+ */
+export const ACTION_GROUP_SIZE = 50;
+/** Results a worker action reports in one completion mutation at most. */
+export const REPORT_FLUSH_ITEMS = 64;
+/** Bytes of return values a worker reports in one mutation at most. */
+export const REPORT_FLUSH_BYTES = 4 * MIB;
+/** Times a worker retries a failed report before leaving it to recovery. */
+export const REPORT_RETRIES = 3;
+
+/**
+ * While jobs run, the loop checks them against the scheduler this often, so
+ * that a worker that died is noticed (DESIGN §7, recovery).
+ */
+export const RECOVERY_INTERVAL_MS = MINUTE;
+/** An idle pool holding retained outcomes wakes to delete them at most this often. */
+export const SWEEP_MIN_INTERVAL_MS = MINUTE;
+/** How often the loop logs its `report` event while it runs. */
+export const REPORT_INTERVAL_MS = MINUTE;
+
+/** cancelAll's default page size (the published default). */
+export const CANCEL_ALL_DEFAULT_LIMIT = 64;
+/** The client splits a batch into component calls of at most this many jobs. */
+export const CLIENT_BATCH_MAX_ITEMS = 1000;
+/** ... and at most this many bytes of arguments. */
+export const CLIENT_BATCH_MAX_BYTES = 8 * MIB;
+/** Jitter multiplies each backoff by a factor in [0.5, 1.5). */
+export const JITTER_MIN = 0.5;
+export const JITTER_SPAN = 1;

@@ -1,0 +1,143 @@
+// The rules for options and arguments (DESIGN §9), shared by the client
+// (which throws Error before any call) and the component (which throws
+// ConvexError). Each check returns a message naming the field, the rule and
+// the value received, or null when the value is fine.
+import { MAX_PARALLELISM_LIMIT } from "../constants.js";
+
+export const LOG_LEVELS = [
+  "DEBUG",
+  "TRACE",
+  "INFO",
+  "REPORT",
+  "WARN",
+  "ERROR",
+] as const;
+export const RESULT_KINDS = ["success", "failed", "canceled"] as const;
+
+/** Shows a received value in an error message. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === undefined) return "undefined";
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function got(value: unknown): string {
+  return `got ${describeValue(value)}`;
+}
+
+export function checkMaxParallelism(field: string, value: unknown) {
+  return typeof value === "number" &&
+    Number.isInteger(value) &&
+    value >= 0 &&
+    value <= MAX_PARALLELISM_LIMIT
+    ? null
+    : `${field} must be an integer between 0 and ${MAX_PARALLELISM_LIMIT}, ${got(value)}`;
+}
+
+export function checkLogLevel(field: string, value: unknown) {
+  return LOG_LEVELS.includes(value as (typeof LOG_LEVELS)[number])
+    ? null
+    : `${field} must be one of ${LOG_LEVELS.join(", ")}, ${got(value)}`;
+}
+
+export function checkRetryBehavior(field: string, value: unknown) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return `${field} must be an object { maxAttempts, initialBackoffMs, base }, ${got(value)}`;
+  }
+  const b = value as Record<string, unknown>;
+  const unknownKey = Object.keys(b).find(
+    (k) => !["maxAttempts", "initialBackoffMs", "base"].includes(k),
+  );
+  if (unknownKey !== undefined) {
+    return `${field}.${unknownKey} is not an option (expected maxAttempts, initialBackoffMs, base)`;
+  }
+  if (
+    typeof b.maxAttempts !== "number" ||
+    !Number.isInteger(b.maxAttempts) ||
+    b.maxAttempts < 1
+  ) {
+    return `${field}.maxAttempts must be an integer >= 1, ${got(b.maxAttempts)}`;
+  }
+  if (
+    typeof b.initialBackoffMs !== "number" ||
+    !Number.isFinite(b.initialBackoffMs) ||
+    b.initialBackoffMs < 0
+  ) {
+    return `${field}.initialBackoffMs must be a finite number >= 0, ${got(b.initialBackoffMs)}`;
+  }
+  if (typeof b.base !== "number" || !Number.isFinite(b.base) || b.base < 1) {
+    return `${field}.base must be a finite number >= 1, ${got(b.base)}`;
+  }
+  return null;
+}
+
+export function checkStatusTtl(field: string, value: unknown) {
+  return typeof value === "number" && !Number.isNaN(value) && value >= 0
+    ? null
+    : `${field} must be a number of ms >= 0 or Infinity, ${got(value)}`;
+}
+
+export function checkTime(field: string, value: unknown) {
+  return typeof value === "number" && Number.isFinite(value)
+    ? null
+    : `${field} must be a finite epoch time in ms, ${got(value)}`;
+}
+
+export function checkDelay(field: string, value: unknown) {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0
+    ? null
+    : `${field} must be a finite number of ms >= 0, ${got(value)}`;
+}
+
+export function checkBoolean(field: string, value: unknown) {
+  return typeof value === "boolean" ? null : `${field} must be a boolean, ${got(value)}`;
+}
+
+export function checkString(field: string, value: unknown) {
+  return typeof value === "string" ? null : `${field} must be a string, ${got(value)}`;
+}
+
+export function checkExcludeKinds(field: string, value: unknown) {
+  if (!Array.isArray(value)) {
+    return `${field} must be an array of ${RESULT_KINDS.join(", ")}, ${got(value)}`;
+  }
+  const bad = value.find(
+    (k) => !RESULT_KINDS.includes(k as (typeof RESULT_KINDS)[number]),
+  );
+  return bad === undefined
+    ? null
+    : `${field} entries must be one of ${RESULT_KINDS.join(", ")}, ${got(bad)}`;
+}
+
+export function checkPositiveInteger(field: string, value: unknown) {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1
+    ? null
+    : `${field} must be an integer >= 1, ${got(value)}`;
+}
+
+/** Names a key that is not among `allowed`, or null. */
+export function checkKnownKeys(
+  what: string,
+  value: object,
+  allowed: readonly string[],
+) {
+  const unknownKey = Object.keys(value).find((k) => !allowed.includes(k));
+  return unknownKey === undefined
+    ? null
+    : `${what}: unknown option ${JSON.stringify(unknownKey)} (expected one of ${allowed.join(", ")})`;
+}
+
+/** The first message of a list of checks, or null if all pass. */
+export function firstProblem(
+  ...messages: (string | null | undefined)[]
+): string | null {
+  return messages.find((m) => typeof m === "string") ?? null;
+}

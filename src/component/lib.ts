@@ -1,0 +1,236 @@
+// The component's public functions, called through the client: enqueue,
+// status, cancel. Writers only insert (work, pendingStart,
+// pendingCancelation) and wake the loop; the loop decides what runs.
+import { v } from "convex/values";
+import { CANCEL_ALL_DEFAULT_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
+import { statusOf } from "./core/status.js";
+import {
+  checkPositiveInteger,
+  checkRetryBehavior,
+  checkStatusTtl,
+  checkTime,
+  firstProblem,
+} from "./core/validation.js";
+import { applyConfig } from "./config.js";
+import { fail } from "./errors.js";
+import { createLogger, type Logger } from "./logging.js";
+import { storeValue } from "./payload.js";
+import {
+  enqueueItemFields,
+  vConfigUpdate,
+  vEnqueueItem,
+  vLogLevel,
+  vStatus,
+  type EnqueueItem,
+} from "./validators.js";
+import { wakeLoop } from "./wake.js";
+import type { Id } from "./_generated/dataModel.js";
+import { internal } from "./_generated/api.js";
+import {
+  internalMutation,
+  mutation,
+  query,
+  type DatabaseReader,
+  type MutationCtx,
+} from "./_generated/server.js";
+
+function checkItem(item: EnqueueItem, field: string): void {
+  const problem = firstProblem(
+    checkTime(`${field}runAt`, item.runAt),
+    item.retryBehavior === undefined ? null : checkRetryBehavior(`${field}retryBehavior`, item.retryBehavior),
+    item.statusTtl === undefined ? null : checkStatusTtl(`${field}statusTtl`, item.statusTtl),
+  );
+  if (problem) fail("INVALID_ARGUMENT", problem);
+}
+
+/** Inserts one job's row; returns its id and when it is due. */
+async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number) {
+  const args = await storeValue(db, `args of ${item.fnName}`, item.fnArgs);
+  const onComplete = item.onComplete;
+  const context =
+    onComplete === undefined
+      ? undefined
+      : await storeValue(db, `onComplete context of ${item.fnName}`, onComplete.context);
+  // A time in the past means now: it must not jump ahead of jobs already due.
+  const readyAt = Math.max(item.runAt, now);
+  const workId = await db.insert("work", {
+    fnType: item.fnType,
+    fnHandle: item.fnHandle,
+    fnName: item.fnName,
+    ...(args.payloadId !== undefined ? { argsPayloadId: args.payloadId } : { fnArgs: args.inline }),
+    ...(onComplete !== undefined
+      ? {
+          onComplete: {
+            fnHandle: onComplete.fnHandle,
+            ...(context?.payloadId !== undefined
+              ? { contextPayloadId: context.payloadId }
+              : { context: context?.inline }),
+            ...(onComplete.excludeKinds?.length ? { excludeKinds: onComplete.excludeKinds } : {}),
+          },
+        }
+      : {}),
+    ...(item.retryBehavior !== undefined ? { retryBehavior: item.retryBehavior } : {}),
+    // Infinity (keep forever) is a valid float64 and stored as such.
+    statusTtl: item.statusTtl ?? DEFAULT_STATUS_TTL_MS,
+    state: "pending",
+    attempts: 0,
+    runAt: readyAt,
+    readyAt,
+  });
+  return { workId, readyAt };
+}
+
+/**
+ * Enqueues jobs in order. Consecutive jobs due at the same time share
+ * pendingStart rows of up to PENDING_START_CHUNK ids, so a batch costs one
+ * queue row per chunk rather than one per job.
+ */
+async function enqueueItems(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  items: EnqueueItem[],
+  logger: Logger,
+): Promise<Id<"work">[]> {
+  items.forEach((item, i) => checkItem(item, items.length > 1 ? `items[${i}].` : ""));
+  const now = Date.now();
+  const ids: Id<"work">[] = [];
+  let chunk: { readyAt: number; workIds: Id<"work">[] } | null = null;
+  let earliest = Infinity;
+  for (const item of items) {
+    const { workId, readyAt } = await insertWork(ctx.db, item, now);
+    ids.push(workId);
+    earliest = Math.min(earliest, readyAt);
+    if (chunk && (chunk.readyAt !== readyAt || chunk.workIds.length >= PENDING_START_CHUNK)) {
+      await ctx.db.insert("pendingStart", chunk);
+      chunk = null;
+    }
+    chunk ??= { readyAt, workIds: [] };
+    chunk.workIds.push(workId);
+    logger.event("INFO", "enqueued", { workId, fnName: item.fnName, fnType: item.fnType, runAt: readyAt });
+  }
+  if (chunk) await ctx.db.insert("pendingStart", chunk);
+  if (ids.length > 0) await wakeLoop(ctx, earliest);
+  return ids;
+}
+
+export const enqueue = mutation({
+  args: { ...enqueueItemFields, config: vConfigUpdate },
+  returns: v.string(),
+  handler: async (ctx, { config, ...item }) => {
+    const { config: effective } = await applyConfig(ctx.db, config);
+    const [id] = await enqueueItems(ctx, [item], createLogger(effective.logLevel));
+    return id!;
+  },
+});
+
+export const enqueueBatch = mutation({
+  args: { items: v.array(vEnqueueItem), config: vConfigUpdate },
+  returns: v.array(v.string()),
+  handler: async (ctx, { items, config }) => {
+    const { config: effective } = await applyConfig(ctx.db, config);
+    return await enqueueItems(ctx, items, createLogger(effective.logLevel));
+  },
+});
+
+/** The work id behind `id`, or a ConvexError naming the malformed string. */
+function parseWorkId(db: DatabaseReader, id: string): Id<"work"> {
+  const workId = db.normalizeId("work", id);
+  if (workId === null) {
+    fail("INVALID_WORK_ID", `${JSON.stringify(id)} is not a work id of this pool`);
+  }
+  return workId;
+}
+
+export const status = query({
+  args: { id: v.string() },
+  returns: vStatus,
+  handler: async (ctx, { id }) => statusOf(await ctx.db.get("work", parseWorkId(ctx.db, id)), Date.now()),
+});
+
+export const statusBatch = query({
+  args: { ids: v.array(v.string()) },
+  returns: v.array(vStatus),
+  handler: async (ctx, { ids }) => {
+    const now = Date.now();
+    const workIds = ids.map((id) => parseWorkId(ctx.db, id));
+    return await Promise.all(workIds.map(async (id) => statusOf(await ctx.db.get("work", id), now)));
+  },
+});
+
+/** Asks the loop to cancel a job, once; a finished or unknown job is a no-op. */
+async function requestCancel(db: MutationCtx["db"], workId: Id<"work">): Promise<boolean> {
+  const work = await db.get("work", workId);
+  if (work === null || work.state === "finished" || work.cancelRequested) return false;
+  const already = await db
+    .query("pendingCancelation")
+    .withIndex("by_workId", (q) => q.eq("workId", workId))
+    .first();
+  if (already !== null) return false;
+  await db.insert("pendingCancelation", { workId });
+  return true;
+}
+
+export const cancel = mutation({
+  args: { id: v.string(), logLevel: v.optional(vLogLevel) },
+  returns: v.null(),
+  handler: async (ctx, { id, logLevel }) => {
+    const workId = parseWorkId(ctx.db, id);
+    await applyConfig(ctx.db, { logLevel });
+    if (await requestCancel(ctx.db, workId)) await wakeLoop(ctx, Date.now());
+    return null;
+  },
+});
+
+/**
+ * Cancels every job enqueued before the call, `limit` per transaction,
+ * continuing in scheduled calls. It walks jobs in creation order up to the
+ * newest job that existed when it was called, which includes jobs enqueued
+ * earlier in the calling transaction.
+ */
+export const cancelAll = mutation({
+  args: {
+    before: v.optional(v.number()),
+    limit: v.optional(v.number()),
+    logLevel: v.optional(vLogLevel),
+  },
+  returns: v.null(),
+  handler: async (ctx, { before, limit, logLevel }) => {
+    const problem = firstProblem(
+      before === undefined ? null : checkTime("before", before),
+      limit === undefined ? null : checkPositiveInteger("limit", limit),
+    );
+    if (problem) fail("INVALID_ARGUMENT", problem);
+    const { config } = await applyConfig(ctx.db, { logLevel });
+    const newest = await ctx.db.query("work").order("desc").first();
+    if (newest === null) return null;
+    const upTo = before === undefined ? newest._creationTime : Math.min(before, newest._creationTime);
+    await cancelPage(ctx, { after: -1, upTo, limit: limit ?? CANCEL_ALL_DEFAULT_LIMIT, logLevel: config.logLevel });
+    return null;
+  },
+});
+
+type PageArgs = { after: number; upTo: number; limit: number; logLevel: (typeof vLogLevel)["type"] };
+
+async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler">, page: PageArgs) {
+  const rows = await ctx.db
+    .query("work")
+    .withIndex("by_creation_time", (q) => q.gt("_creationTime", page.after).lte("_creationTime", page.upTo))
+    .take(page.limit);
+  let any = false;
+  for (const work of rows) {
+    if (await requestCancel(ctx.db, work._id)) any = true;
+  }
+  if (any) await wakeLoop(ctx, Date.now());
+  const last = rows[rows.length - 1];
+  if (rows.length === page.limit && last !== undefined) {
+    await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, after: last._creationTime });
+  }
+}
+
+export const cancelAllPage = internalMutation({
+  args: { after: v.number(), upTo: v.number(), limit: v.number(), logLevel: vLogLevel },
+  returns: v.null(),
+  handler: async (ctx, page) => {
+    await cancelPage(ctx, page);
+    return null;
+  },
+});

@@ -1,0 +1,286 @@
+// The loop: the only writer of the pool's shared state. One iteration, in one
+// bounded transaction:
+//   1. frees the slots of attempts that ended (pendingCompletion),
+//   2. applies cancel requests (pendingCancelation),
+//   3. every RECOVERY_INTERVAL_MS, fails attempts whose worker is gone,
+//   4. starts due jobs, oldest due first, while slots are free,
+//   5. deletes expired retained outcomes, logs the periodic report,
+//   6. decides when to run next: at once while a queue has rows left, else
+//      asleep until something becomes due or a writer wakes it (wake.ts).
+// A call whose generation is not the run-status row's does nothing, so
+// exactly one loop is in charge.
+import { v } from "convex/values";
+import {
+  ACTION_GROUP_SIZE,
+  CANCEL_BATCH,
+  COMPLETION_BATCH,
+  PENDING_START_ROWS_PER_ITERATION,
+  RECOVERY_INTERVAL_MS,
+  REPORT_INTERVAL_MS,
+  START_BATCH,
+  SWEEP_BATCH,
+} from "./constants.js";
+import { freeSlots, nextWake, type Wake } from "./core/plan.js";
+import { settle } from "./core/transitions.js";
+import { settleInLoop } from "./complete.js";
+import { readConfig } from "./config.js";
+import { createLogger, type Logger } from "./logging.js";
+import { deletePayload } from "./payload.js";
+import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
+import { cancelIfPending } from "./wake.js";
+import type { Doc, Id } from "./_generated/dataModel.js";
+import { internal } from "./_generated/api.js";
+import { internalMutation, type MutationCtx } from "./_generated/server.js";
+
+type Counters = Doc<"poolState">["counters"];
+const zeroCounters = (): Counters => ({ succeeded: 0, failed: 0, canceled: 0, retries: 0, started: 0 });
+
+export const main = internalMutation({
+  args: { generation: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { generation }) => {
+    const runStatus = await ctx.db.query("runStatus").first();
+    if (runStatus === null || runStatus.generation !== generation) return null;
+    const now = Date.now();
+    const config = await readConfig(ctx.db);
+    const logger = createLogger(config.logLevel);
+    const stored = await ctx.db.query("poolState").first();
+    const state = stored ?? {
+      running: [],
+      counters: zeroCounters(),
+      windowStart: now,
+      nextRecoveryAt: now + RECOVERY_INTERVAL_MS,
+    };
+    const running = new Map<Id<"work">, RunningEntry>(state.running.map((e) => [e.workId, e]));
+    const counters = { ...state.counters };
+    const toFinalize: Id<"work">[] = [];
+    let backlogNow = false;
+
+    // 1. Free the slots of attempts that ended.
+    const completions = await ctx.db.query("pendingCompletion").take(COMPLETION_BATCH);
+    for (const row of completions) {
+      for (const item of row.items) {
+        if (running.get(item.workId)?.attempt === item.attempt) running.delete(item.workId);
+      }
+      counters.succeeded += row.succeeded;
+      counters.failed += row.failed;
+      counters.canceled += row.canceled;
+      counters.retries += row.retries;
+      await ctx.db.delete("pendingCompletion", row._id);
+    }
+    backlogNow ||= completions.length === COMPLETION_BATCH;
+
+    // 2. Apply cancel requests.
+    const cancels = await ctx.db.query("pendingCancelation").take(CANCEL_BATCH);
+    for (const request of cancels) {
+      await ctx.db.delete("pendingCancelation", request._id);
+      const work = await ctx.db.get("work", request.workId);
+      if (work?.state === "pending") {
+        const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
+        if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
+        counters.canceled += 1;
+        logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", attempts: work.attempts });
+      } else if (work?.state === "running" && !work.cancelRequested) {
+        // The attempt in flight finishes; complete.ts sees the flag and does not retry.
+        await ctx.db.patch("work", work._id, { cancelRequested: true });
+      }
+    }
+    backlogNow ||= cancels.length === CANCEL_BATCH;
+
+    // 3. Recovery: fail attempts whose worker is gone.
+    let nextRecoveryAt = state.nextRecoveryAt;
+    if (now >= nextRecoveryAt) {
+      nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
+      for (const entry of [...running.values()]) {
+        const reason = await lostWorker(ctx.db, entry);
+        if (reason === null) continue;
+        const work = await ctx.db.get("work", entry.workId);
+        if (!stillRunning(work, entry)) continue;
+        running.delete(entry.workId);
+        const s = settle(work, { kind: "failed", error: reason }, now, Math.random);
+        if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
+        if (s.kind === "retry") counters.retries += 1;
+        else if (s.result.kind === "canceled") counters.canceled += 1;
+        else counters.failed += 1;
+        logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
+      }
+    }
+
+    // 4. Start due jobs while slots are free.
+    let slots = Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
+    const started: Doc<"work">[] = [];
+    if (slots > 0) {
+      const rows = await ctx.db
+        .query("pendingStart")
+        .withIndex("by_readyAt", (q) => q.lte("readyAt", now))
+        .take(PENDING_START_ROWS_PER_ITERATION);
+      for (const row of rows) {
+        let consumed = 0;
+        while (consumed < row.workIds.length && slots > 0) {
+          const work = await ctx.db.get("work", row.workIds[consumed]!);
+          consumed += 1;
+          // Not pending: canceled (or settled) since it was queued.
+          if (work?.state !== "pending") continue;
+          started.push(work);
+          slots -= 1;
+        }
+        if (consumed === row.workIds.length) await ctx.db.delete("pendingStart", row._id);
+        else await ctx.db.patch("pendingStart", row._id, { workIds: row.workIds.slice(consumed) });
+        if (slots === 0) break;
+      }
+    }
+    await startJobs(ctx, started, running, now, config.logLevel, logger);
+    counters.started += started.length;
+
+    // 5. Callbacks of jobs the loop ended, expired outcomes, the report.
+    if (toFinalize.length > 0) {
+      await ctx.scheduler.runAfter(0, internal.complete.finalize, {
+        workIds: toFinalize,
+        logLevel: config.logLevel,
+      });
+    }
+    const expired = await ctx.db
+      .query("work")
+      .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now))
+      .take(SWEEP_BATCH);
+    for (const work of expired) {
+      await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
+      await ctx.db.delete("work", work._id);
+    }
+    backlogNow ||= expired.length === SWEEP_BATCH;
+    let windowStart = state.windowStart;
+    let reported = counters;
+    if (now - windowStart >= REPORT_INTERVAL_MS) {
+      logReport(logger, counters, running.size, now - windowStart);
+      windowStart = now;
+      reported = zeroCounters();
+    }
+
+    // 6. When to run next.
+    const freeAfter = freeSlots(config.maxParallelism, running.size);
+    const nextPending =
+      freeAfter > 0
+        ? await ctx.db.query("pendingStart").withIndex("by_readyAt").first()
+        : null;
+    const nextExpiring = await ctx.db
+      .query("work")
+      .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0))
+      .first();
+    const wake = nextWake({
+      nowMs: now,
+      backlogNow,
+      freeSlots: freeAfter,
+      nextReadyAt: nextPending?.readyAt,
+      running: running.size,
+      nextRecoveryAt,
+      nextExpiry: nextExpiring?.expiresAt,
+    });
+
+    const nextState = {
+      running: [...running.values()],
+      counters: reported,
+      windowStart,
+      nextRecoveryAt: running.size > 0 ? nextRecoveryAt : now + RECOVERY_INTERVAL_MS,
+    };
+    if (stored === null) await ctx.db.insert("poolState", nextState);
+    else await ctx.db.replace("poolState", stored._id, nextState);
+    await scheduleNext(ctx, runStatus, wake);
+    return null;
+  },
+});
+
+/**
+ * Marks jobs running and hands them to workers: action jobs in groups of up
+ * to ACTION_GROUP_SIZE per worker action, each mutation or query job in a
+ * worker mutation of its own (its own transaction).
+ */
+async function startJobs(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  jobs: Doc<"work">[],
+  running: Map<Id<"work">, RunningEntry>,
+  now: number,
+  logLevel: Doc<"config">["logLevel"],
+  logger: Logger,
+) {
+  const toRun = (w: Doc<"work">) => ({
+    workId: w._id,
+    attempt: w.attempts,
+    fnHandle: w.fnHandle,
+    fnName: w.fnName,
+    ...(w.argsPayloadId !== undefined ? { argsPayloadId: w.argsPayloadId } : { fnArgs: w.fnArgs }),
+  });
+  const actions = jobs.filter((w) => w.fnType === "action");
+  for (let i = 0; i < actions.length; i += ACTION_GROUP_SIZE) {
+    const group = actions.slice(i, i + ACTION_GROUP_SIZE);
+    const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runActions, {
+      jobs: group.map(toRun),
+      logLevel,
+    });
+    for (const w of group) running.set(w._id, { workId: w._id, attempt: w.attempts, startedAt: now, scheduledId });
+  }
+  for (const w of jobs) {
+    if (w.fnType === "action") continue;
+    const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runMutation, {
+      job: toRun(w),
+      fnType: w.fnType,
+      logLevel,
+    });
+    running.set(w._id, { workId: w._id, attempt: w.attempts, startedAt: now, scheduledId });
+  }
+  for (const w of jobs) {
+    await ctx.db.patch("work", w._id, { state: "running" });
+    logger.event("INFO", "started", {
+      workId: w._id,
+      fnName: w.fnName,
+      attempt: w.attempts + 1,
+      startLag: now - w.readyAt,
+    });
+  }
+}
+
+/** Carries out the wake decision on the run-status row and the scheduler. */
+async function scheduleNext(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  runStatus: Doc<"runStatus">,
+  wake: Wake,
+) {
+  const { generation } = runStatus;
+  if (wake.kind === "now") {
+    await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
+    if (runStatus.state !== "running") {
+      await ctx.db.replace("runStatus", runStatus._id, { state: "running", generation });
+    }
+    return;
+  }
+  if (runStatus.scheduledId !== undefined) await cancelIfPending(ctx, runStatus.scheduledId);
+  if (wake.kind === "idle") {
+    await ctx.db.replace("runStatus", runStatus._id, { state: "idle", generation: generation + 1 });
+    return;
+  }
+  const scheduledId = await ctx.scheduler.runAt(wake.atMs, internal.loop.main, {
+    generation: generation + 1,
+  });
+  await ctx.db.replace("runStatus", runStatus._id, {
+    state: "scheduled",
+    generation: generation + 1,
+    wakeAt: wake.atMs,
+    scheduledId,
+  });
+}
+
+function logReport(logger: Logger, c: Counters, running: number, windowMs: number) {
+  const ended = c.succeeded + c.failed + c.canceled;
+  // A window with nothing started, ended or running has nothing to say.
+  if (ended + c.started + c.retries + running === 0) return;
+  logger.event("REPORT", "report", {
+    windowMs,
+    completed: ended,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    canceled: c.canceled,
+    retries: c.retries,
+    started: c.started,
+    running,
+    failureRate: ended === 0 ? 0 : c.failed / ended,
+  });
+}

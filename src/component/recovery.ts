@@ -1,0 +1,38 @@
+// Finds running jobs whose worker is gone (its scheduled function failed, was
+// canceled, or vanished, or it ended without reporting) and fails their
+// attempt, so that nothing stays "running" forever. Called by the loop every
+// RECOVERY_INTERVAL_MS while jobs run.
+import type { Doc, Id } from "./_generated/dataModel.js";
+import type { MutationCtx } from "./_generated/server.js";
+
+export type RunningEntry = Doc<"poolState">["running"][number];
+
+/** Why a running entry's worker can no longer report, or null if it can. */
+export async function lostWorker(
+  db: MutationCtx["db"],
+  entry: RunningEntry,
+): Promise<string | null> {
+  const scheduled = await db.system.get("_scheduled_functions", entry.scheduledId);
+  const kind = scheduled?.state.kind;
+  if (kind === "pending" || kind === "inProgress") return null;
+  switch (kind) {
+    case "failed":
+      return "the worker running this job failed before reporting a result";
+    case "canceled":
+      return "the worker running this job was canceled before it reported a result";
+    case "success":
+      return "the worker running this job ended without reporting its result";
+    default:
+      return "the worker running this job disappeared before reporting a result";
+  }
+}
+
+/**
+ * Whether the job's row still shows this attempt running. If not, the
+ * attempt was settled and its pendingCompletion row will free the slot.
+ */
+export function stillRunning(work: Doc<"work"> | null, entry: RunningEntry): work is Doc<"work"> {
+  return work !== null && work.state === "running" && work.attempts === entry.attempt;
+}
+
+export type { Id };

@@ -1,0 +1,141 @@
+// The component's tables. Who writes what (DESIGN §7, "writers insert, one
+// loop decides"):
+// - enqueue inserts `work`, `pendingStart` (and `payload` for large values);
+// - cancel inserts `pendingCancelation`;
+// - completion writes its own job's `work` row and inserts `pendingCompletion`;
+// - the loop alone writes `poolState`, consumes the `pending*` queues and
+//   moves `work` rows from pending to running;
+// - `runStatus` changes only when the loop goes to sleep or is woken.
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import {
+  vFnType,
+  vLogLevel,
+  vResultKind,
+  vRetryBehavior,
+} from "./validators.js";
+
+export const vWorkState = v.union(
+  v.literal("pending"),
+  v.literal("running"),
+  v.literal("finished"),
+);
+
+export default defineSchema({
+  /** One row per job, from enqueue until its outcome expires. */
+  work: defineTable({
+    fnType: vFnType,
+    fnHandle: v.string(),
+    fnName: v.string(),
+    /** Inline when small; else in `payload` (see argsPayloadId). */
+    fnArgs: v.optional(v.any()),
+    argsPayloadId: v.optional(v.id("payload")),
+    onComplete: v.optional(
+      v.object({
+        fnHandle: v.string(),
+        context: v.optional(v.any()),
+        contextPayloadId: v.optional(v.id("payload")),
+        excludeKinds: v.optional(v.array(vResultKind)),
+      }),
+    ),
+    retryBehavior: v.optional(vRetryBehavior),
+    /** Retention of the outcome in ms; Infinity = keep forever. */
+    statusTtl: v.number(),
+    state: vWorkState,
+    /** Attempts run to the end so far (a running attempt is not counted). */
+    attempts: v.number(),
+    /** When the job was first due, epoch ms (for start lag). */
+    runAt: v.number(),
+    /** When the next (or current) attempt became due, epoch ms. */
+    readyAt: v.number(),
+    /** Error of the latest failed attempt; set while backing off. */
+    lastError: v.optional(v.string()),
+    /** Set by the loop when cancel reaches a running job: no retry follows. */
+    cancelRequested: v.optional(v.boolean()),
+    // Filled in when state is "finished":
+    outcome: v.optional(vResultKind),
+    error: v.optional(v.string()),
+    finishedAt: v.optional(v.number()),
+    /** finishedAt + statusTtl; the row is deleted after it. */
+    expiresAt: v.optional(v.number()),
+    /** Finished by the loop; onComplete is still to be called. */
+    callbackPending: v.optional(v.boolean()),
+    /** What onComplete threw, if it did. */
+    onCompleteError: v.optional(v.string()),
+  })
+    .index("by_state", ["state"])
+    .index("by_expiresAt", ["expiresAt"]),
+
+  /** Args or context too large to keep in the `work` row. */
+  payload: defineTable({ value: v.any() }),
+
+  /**
+   * Jobs waiting to start, in chunks: one row holds the ids of jobs enqueued
+   * together with the same due time, in enqueue order.
+   */
+  pendingStart: defineTable({
+    readyAt: v.number(),
+    workIds: v.array(v.id("work")),
+  }).index("by_readyAt", ["readyAt"]),
+
+  /** Attempts that ended, for the loop to free their slots. */
+  pendingCompletion: defineTable({
+    items: v.array(v.object({ workId: v.id("work"), attempt: v.number() })),
+    succeeded: v.number(),
+    failed: v.number(),
+    canceled: v.number(),
+    retries: v.number(),
+  }),
+
+  /** Cancel requests, for the loop to apply. */
+  pendingCancelation: defineTable({ workId: v.id("work") }).index(
+    "by_workId",
+    ["workId"],
+  ),
+
+  /** Singleton: pool settings, changed by clients and `config.update`. */
+  config: defineTable({
+    maxParallelism: v.number(),
+    logLevel: vLogLevel,
+  }),
+
+  /**
+   * Singleton: whether the loop will run again on its own. Read by every
+   * enqueue and completion; written only on the transitions that need it.
+   */
+  runStatus: defineTable({
+    state: v.union(
+      v.literal("idle"),
+      v.literal("running"),
+      v.literal("scheduled"),
+    ),
+    /** Only a loop call carrying this number does anything. */
+    generation: v.number(),
+    /** When state is "scheduled": when it runs and how to cancel it. */
+    wakeAt: v.optional(v.number()),
+    scheduledId: v.optional(v.id("_scheduled_functions")),
+  }),
+
+  /** Singleton written only by the loop: what runs now, and counters. */
+  poolState: defineTable({
+    running: v.array(
+      v.object({
+        workId: v.id("work"),
+        attempt: v.number(),
+        startedAt: v.number(),
+        scheduledId: v.id("_scheduled_functions"),
+      }),
+    ),
+    /** Counts since `windowStart`, for the periodic report. */
+    counters: v.object({
+      succeeded: v.number(),
+      failed: v.number(),
+      canceled: v.number(),
+      retries: v.number(),
+      started: v.number(),
+    }),
+    windowStart: v.number(),
+    /** Next time the loop checks running jobs against the scheduler. */
+    nextRecoveryAt: v.number(),
+  }),
+});

@@ -1,0 +1,56 @@
+// Waking the loop. Enqueue, completion, cancel and config changes call
+// wakeLoop after inserting their rows: it reads the run-status singleton and
+// writes it only when the loop would not otherwise see the new work in time
+// (idle, or asleep until later than the work is due).
+import { needsWake } from "./core/plan.js";
+import type { Doc, Id } from "./_generated/dataModel.js";
+import { internal } from "./_generated/api.js";
+import type { MutationCtx } from "./_generated/server.js";
+
+export async function getRunStatus(ctx: { db: MutationCtx["db"] }) {
+  return await ctx.db.query("runStatus").first();
+}
+
+/**
+ * Makes sure the loop runs no later than `dueAt` (epoch ms; now or earlier
+ * means at once). A new generation makes any loop call already scheduled a
+ * no-op, so exactly one loop is in charge.
+ */
+export async function wakeLoop(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  dueAt: number,
+): Promise<void> {
+  const runStatus = await getRunStatus(ctx);
+  if (!needsWake(runStatus, dueAt)) return;
+  const now = Date.now();
+  const generation = (runStatus?.generation ?? 0) + 1;
+  if (runStatus?.scheduledId !== undefined) {
+    await cancelIfPending(ctx, runStatus.scheduledId);
+  }
+  let next: Omit<Doc<"runStatus">, "_id" | "_creationTime">;
+  if (dueAt <= now) {
+    await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
+    next = { state: "running", generation };
+  } else {
+    const scheduledId = await ctx.scheduler.runAt(dueAt, internal.loop.main, {
+      generation,
+    });
+    next = { state: "scheduled", generation, wakeAt: dueAt, scheduledId };
+  }
+  if (runStatus === null) await ctx.db.insert("runStatus", next);
+  else await ctx.db.replace("runStatus", runStatus._id, next);
+}
+
+/**
+ * Cancels a scheduled loop call that has not started. One that started is
+ * left alone: its generation is stale, so it does nothing.
+ */
+export async function cancelIfPending(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  scheduledId: Id<"_scheduled_functions">,
+): Promise<void> {
+  const scheduled = await ctx.db.system.get("_scheduled_functions", scheduledId);
+  if (scheduled?.state.kind === "pending") {
+    await ctx.scheduler.cancel(scheduledId);
+  }
+}

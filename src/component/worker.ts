@@ -1,0 +1,169 @@
+// Workers run the user's functions and report how each attempt ended; they
+// never decide what follows (complete.ts and the core do). A throw from the
+// user's function becomes a `failed` result, never an exception of ours.
+//
+// - runActions: one action runs a group of action jobs the loop started
+//   together, each concurrently, and reports results in batched flushes as
+//   they arrive, so a slot is freed as soon as its job ends.
+// - runMutation: one mutation runs one mutation or query job and settles it in
+//   the same transaction (the user's writes, onComplete and our bookkeeping
+//   commit together, or not at all).
+import { v, getConvexSize, type Value } from "convex/values";
+import type { FunctionHandle } from "convex/server";
+import { REPORT_FLUSH_BYTES, REPORT_FLUSH_ITEMS, REPORT_RETRIES } from "./constants.js";
+import { errorMessage, isNonRetryableError } from "./errors.js";
+import { createLogger, type Logger } from "./logging.js";
+import { loadValue } from "./payload.js";
+import { settleReports, type Report } from "./complete.js";
+import { vLogLevel, type LogLevel } from "./validators.js";
+import { internal } from "./_generated/api.js";
+import { internalAction, internalMutation, type ActionCtx } from "./_generated/server.js";
+
+/** What a worker needs to run one job, as the loop hands it over. */
+export const vJobToRun = v.object({
+  workId: v.id("work"),
+  attempt: v.number(),
+  fnHandle: v.string(),
+  fnName: v.string(),
+  fnArgs: v.optional(v.any()),
+  argsPayloadId: v.optional(v.id("payload")),
+});
+
+/** The result of a throw, as a report carries it. */
+function failure(e: unknown): Report["result"] {
+  return { kind: "failed", error: errorMessage(e), nonRetryable: isNonRetryableError(e) || undefined };
+}
+
+export const runActions = internalAction({
+  args: { jobs: v.array(vJobToRun), logLevel: vLogLevel },
+  returns: v.null(),
+  handler: async (ctx, { jobs, logLevel }) => {
+    const logger = createLogger(logLevel);
+    const reporter = new Reporter(ctx, logLevel, logger);
+    await Promise.all(
+      jobs.map(async (job) => {
+        let result: Report["result"];
+        try {
+          const args =
+            job.argsPayloadId === undefined
+              ? job.fnArgs
+              : await ctx.runQuery(internal.payload.get, { id: job.argsPayloadId });
+          const handle = job.fnHandle as FunctionHandle<"action">;
+          const returnValue: unknown = await ctx.runAction(handle, args ?? {});
+          result = { kind: "success", returnValue };
+        } catch (e) {
+          result = failure(e);
+        }
+        await reporter.add({ workId: job.workId, attempt: job.attempt, result });
+      }),
+    );
+    return null;
+  },
+});
+
+/**
+ * Batches a worker's reports: the first result is sent at once; results that
+ * arrive while a report is in flight go together in the next one. A report
+ * that fails is retried one result at a time, and the last try finishes the
+ * job without its onComplete (the usual culprit), so one bad callback cannot
+ * hold other jobs' results hostage. A result that still cannot be reported
+ * is left to recovery, which fails the attempt.
+ */
+class Reporter {
+  private queue: { report: Report; done: () => void }[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private ctx: ActionCtx,
+    private logLevel: LogLevel,
+    private logger: Logger,
+  ) {}
+
+  add(report: Report): Promise<void> {
+    return new Promise((done) => {
+      this.queue.push({ report, done });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Let results that end in the same turn join the first report.
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      await this.send(batch.map((b) => b.report));
+      for (const b of batch) b.done();
+    }
+    this.flushing = null;
+  }
+
+  private takeBatch() {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && n < REPORT_FLUSH_ITEMS) {
+      const r = this.queue[n]!.report.result;
+      const size = r.kind === "success" ? getConvexSize((r.returnValue ?? null) as Value) : 0;
+      if (n > 0 && bytes + size > REPORT_FLUSH_BYTES) break;
+      bytes += size;
+      n += 1;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async send(reports: Report[]): Promise<void> {
+    try {
+      await this.ctx.runMutation(internal.complete.report, { reports, logLevel: this.logLevel });
+      return;
+    } catch (e) {
+      this.logger.warn("reporting results failed; retrying one by one", errorMessage(e));
+    }
+    for (const report of reports) {
+      for (let attempt = 1; attempt <= REPORT_RETRIES; attempt++) {
+        const last = attempt === REPORT_RETRIES;
+        try {
+          const sent = last
+            ? { ...report, skipCallback: "onComplete could not be run: reporting the result failed" }
+            : report;
+          await this.ctx.runMutation(internal.complete.report, { reports: [sent], logLevel: this.logLevel });
+          break;
+        } catch (e) {
+          if (last) {
+            this.logger.error("could not report a result; recovery will fail the attempt", report.workId, errorMessage(e));
+          }
+        }
+      }
+    }
+  }
+}
+
+export const runMutation = internalMutation({
+  args: {
+    job: vJobToRun,
+    fnType: v.union(v.literal("mutation"), v.literal("query")),
+    logLevel: vLogLevel,
+  },
+  returns: v.null(),
+  handler: async (ctx, { job, fnType, logLevel }) => {
+    const logger = createLogger(logLevel);
+    const work = await ctx.db.get("work", job.workId);
+    if (!work || work.state !== "running" || work.attempts !== job.attempt) {
+      // Canceled or settled by recovery before this worker ran.
+      logger.debug("worker skipped a job that is no longer running", job.workId);
+      return null;
+    }
+    let result: Report["result"];
+    try {
+      const args = job.fnArgs ?? (await loadValue(ctx.db, undefined, job.argsPayloadId));
+      // A nested transaction: if the function throws, its writes roll back.
+      const returnValue: unknown =
+        fnType === "query"
+          ? await ctx.runQuery(job.fnHandle as FunctionHandle<"query">, args ?? {})
+          : await ctx.runMutation(job.fnHandle as FunctionHandle<"mutation">, args ?? {});
+      result = { kind: "success", returnValue };
+    } catch (e) {
+      result = failure(e);
+    }
+    await settleReports(ctx, [{ workId: job.workId, attempt: job.attempt, result }], logger);
+    return null;
+  },
+});
