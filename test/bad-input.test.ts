@@ -1,0 +1,199 @@
+// Bad input (DESIGN §9): every rule gives an error naming the field, the
+// rule and the value; client-side checks throw before any call, component
+// checks throw a ConvexError with a stable code; nothing stored changes.
+import { ConvexError } from "convex/values";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api, components } from "./fixture/_generated/api.js";
+import { drain, initConvexTest, snapshot, type Test } from "./setup.js";
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+/** A pool holding one finished and one pending job, to see nothing changes. */
+async function poolWithState() {
+  const t = initConvexTest();
+  await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "done" }], poolOptions: { maxParallelism: 1 } });
+  await drain(t);
+  await t.mutation(api.pools.enqueue, {
+    kind: "mutation",
+    args: [{ tag: "waiting" }],
+    options: { runAfter: 60_000 },
+  });
+  return t;
+}
+
+async function expectUnchanged(t: Test, act: () => Promise<unknown>, message: string | RegExp) {
+  const before = await snapshot(t);
+  await expect(act()).rejects.toThrow(message);
+  const after = await snapshot(t);
+  expect(after.work).toEqual(before.work);
+  expect(after.counts).toEqual(before.counts);
+  expect(after.config).toEqual(before.config);
+}
+
+describe("Workpool options are checked in the constructor", () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["maxParallelism above 200", { maxParallelism: 250 }, "maxParallelism must be an integer between 0 and 200, got 250"],
+    ["negative maxParallelism", { maxParallelism: -1 }, "maxParallelism must be an integer between 0 and 200, got -1"],
+    ["fractional maxParallelism", { maxParallelism: 1.5 }, "maxParallelism must be an integer between 0 and 200, got 1.5"],
+    ["NaN maxParallelism", { maxParallelism: NaN }, "maxParallelism must be an integer between 0 and 200, got NaN"],
+    ["string maxParallelism", { maxParallelism: "10" }, 'maxParallelism must be an integer between 0 and 200, got "10"'],
+    ["unknown logLevel", { logLevel: "LOUD" }, 'logLevel must be one of DEBUG, TRACE, INFO, REPORT, WARN, ERROR, got "LOUD"'],
+    ["negative statusTtl", { statusTtl: -1 }, "statusTtl must be a number of ms >= 0 or Infinity, got -1"],
+    ["NaN statusTtl", { statusTtl: NaN }, "statusTtl must be a number of ms >= 0 or Infinity, got NaN"],
+    ["maxAttempts 0", { defaultRetryBehavior: { maxAttempts: 0, initialBackoffMs: 10, base: 2 } }, "defaultRetryBehavior.maxAttempts must be an integer >= 1, got 0"],
+    ["negative initialBackoffMs", { defaultRetryBehavior: { maxAttempts: 2, initialBackoffMs: -5, base: 2 } }, "defaultRetryBehavior.initialBackoffMs must be a finite number >= 0, got -5"],
+    ["base below 1", { defaultRetryBehavior: { maxAttempts: 2, initialBackoffMs: 5, base: 0.5 } }, "defaultRetryBehavior.base must be a finite number >= 1, got 0.5"],
+    ["non-boolean retryActionsByDefault", { retryActionsByDefault: "yes" }, 'retryActionsByDefault must be a boolean, got "yes"'],
+    ["an unknown option", { maxParalelism: 3 }, 'Workpool options: unknown option "maxParalelism"'],
+  ];
+  test.each(cases)("%s is rejected before anything is written", async (_name, poolOptions, message) => {
+    const t = await poolWithState();
+    await expectUnchanged(
+      t,
+      () => t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "x" }], poolOptions }),
+      message,
+    );
+  });
+
+  test("maxParallelism above 100 is accepted with a warning", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = initConvexTest();
+    await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "x" }],
+      poolOptions: { maxParallelism: 150 },
+    });
+    expect(warn.mock.calls.flat().join(" ")).toContain("maxParallelism 150 is above 100");
+    warn.mockRestore();
+  });
+});
+
+describe("enqueue options are checked before any write", () => {
+  const cases: [string, "action" | "mutation", Record<string, unknown>, string][] = [
+    ["two timing options", "action", { runAt: Date.now(), runAfter: 5 }, "got both runAt and runAfter"],
+    ["delayMs with runAtTime", "action", { delayMs: 5, runAtTime: 10 }, "got both delayMs and runAtTime"],
+    ["a NaN runAt", "action", { runAt: NaN }, "runAt must be a finite epoch time in ms, got NaN"],
+    ["an infinite runAtTime", "action", { runAtTime: Infinity }, "runAtTime must be a finite epoch time in ms, got Infinity"],
+    ["a negative runAfter", "action", { runAfter: -5 }, "runAfter must be a finite number of ms >= 0, got -5"],
+    ["a negative delayMs", "action", { delayMs: -1 }, "delayMs must be a finite number of ms >= 0, got -1"],
+    ["retry on a mutation", "mutation", { retry: true }, "retry applies only to actions"],
+    ["a retry with maxAttempts 1.5", "action", { retry: { maxAttempts: 1.5, initialBackoffMs: 1, base: 2 } }, "retry.maxAttempts must be an integer >= 1, got 1.5"],
+    ["an unknown excluded kind", "action", { onCompleteExcludeKinds: ["finished"] }, 'onCompleteExcludeKinds entries must be one of success, failed, canceled, got "finished"'],
+    ["an unknown option", "action", { delay: 5 }, 'enqueue options: unknown option "delay"'],
+  ];
+  test.each(cases)("%s is rejected", async (_name, kind, options, message) => {
+    const t = await poolWithState();
+    await expectUnchanged(
+      t,
+      () => t.mutation(api.pools.enqueue, { kind, args: [{ tag: "x" }], options }),
+      message,
+    );
+  });
+
+  test("args above 1 MiB are rejected, naming the function and the size", async () => {
+    const t = await poolWithState();
+    const big = "x".repeat(1024 * 1024 + 10);
+    await expectUnchanged(
+      t,
+      () => t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "big", returns: big }] }),
+      /args of jobs:action is \d+ bytes; the limit is 1048576 bytes/,
+    );
+  });
+
+  test("a context above 1 MiB is rejected, naming it and the size", async () => {
+    const t = await poolWithState();
+    const big = "x".repeat(1024 * 1024 + 10);
+    await expectUnchanged(
+      t,
+      () =>
+        t.mutation(api.pools.enqueue, {
+          kind: "action",
+          args: [{ tag: "x" }],
+          callback: "record",
+          options: { context: big },
+        }),
+      /onComplete context of jobs:action is \d+ bytes/,
+    );
+  });
+
+  test("one oversized item fails the whole batch: nothing is enqueued", async () => {
+    const t = await poolWithState();
+    const big = "x".repeat(1024 * 1024 + 10);
+    await expectUnchanged(
+      t,
+      () =>
+        t.mutation(api.pools.enqueue, {
+          kind: "action",
+          args: [{ tag: "ok1" }, { tag: "big", returns: big }, { tag: "ok2" }],
+        }),
+      /argsArray\[1\]/,
+    );
+  });
+});
+
+describe("the component checks what reaches it", () => {
+  async function convexErrorOf(act: () => Promise<unknown>) {
+    try {
+      await act();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConvexError);
+      return (e as ConvexError<{ code: string; message: string }>).data;
+    }
+    throw new Error("expected the call to fail");
+  }
+
+  test("config.update with maxParallelism 500 is INVALID_ARGUMENT and changes nothing", async () => {
+    const t = await poolWithState();
+    const before = await snapshot(t);
+    const data = await convexErrorOf(() => t.mutation(components.workpool.config.update, { maxParallelism: 500 }));
+    expect(data).toEqual({
+      code: "INVALID_ARGUMENT",
+      message: "maxParallelism must be an integer between 0 and 200, got 500",
+    });
+    expect((await snapshot(t)).config).toEqual(before.config);
+  });
+
+  test("lib.enqueue called directly with maxAttempts 0 is INVALID_ARGUMENT", async () => {
+    const t = await poolWithState();
+    const before = await snapshot(t);
+    const data = await convexErrorOf(() =>
+      t.mutation(components.workpool.lib.enqueue, {
+        fnHandle: "function://;jobs:action",
+        fnName: "jobs:action",
+        fnType: "action",
+        fnArgs: {},
+        runAt: Date.now(),
+        retryBehavior: { maxAttempts: 0, initialBackoffMs: 1, base: 2 },
+        config: {},
+      }),
+    );
+    expect(data.code).toBe("INVALID_ARGUMENT");
+    expect(data.message).toBe("retryBehavior.maxAttempts must be an integer >= 1, got 0");
+    expect((await snapshot(t)).work).toEqual(before.work);
+  });
+
+  test("status and cancel of a malformed id are INVALID_WORK_ID naming the id", async () => {
+    const t = await poolWithState();
+    const status = await convexErrorOf(() => t.query(api.pools.statusOne, { id: "not-an-id" }));
+    expect(status).toEqual({ code: "INVALID_WORK_ID", message: '"not-an-id" is not a work id of this pool' });
+    const cancel = await convexErrorOf(() => t.mutation(api.pools.cancel, { id: "not-an-id" }));
+    expect(cancel.code).toBe("INVALID_WORK_ID");
+  });
+
+  test("an id from the other pool is INVALID_WORK_ID, not another job", async () => {
+    const t = initConvexTest();
+    const [otherId] = await t.mutation(api.pools.enqueue, { pool: "otherPool", kind: "mutation", args: [{ tag: "o" }] });
+    // Both pools have a `work` table, so the id is well-formed but foreign;
+    // Convex ids carry their table number, so it normalizes to this pool's
+    // table only if the numbers match. Either way it must not touch the job.
+    let outcome: string;
+    try {
+      const status = await t.query(api.pools.statusOne, { pool: "workpool", id: otherId! });
+      outcome = JSON.stringify(status);
+    } catch (e) {
+      outcome = (e as ConvexError<{ code: string }>).data.code;
+    }
+    expect(["INVALID_WORK_ID", JSON.stringify({ state: "finished" })]).toContain(outcome);
+  });
+});

@@ -1,0 +1,101 @@
+// Type-level tests of the public API's generics (run by `vitest --typecheck`).
+import { describe, expectTypeOf, test } from "vitest";
+import { v, type Infer } from "convex/values";
+import type { FunctionReference } from "convex/server";
+import {
+  Workpool,
+  vOnCompleteArgs,
+  vResultValidator,
+  type OnCompleteArgs,
+  type RunResult,
+  type Status,
+  type WorkId,
+  type EnqueueOptions,
+} from "convex-workpool";
+import { components } from "./fixture/_generated/api.js";
+import type { MutationCtx } from "./fixture/_generated/server.js";
+
+declare const ctx: MutationCtx;
+declare const sendEmail: FunctionReference<"action", "internal", { to: string }, { messageId: string }>;
+declare const bump: FunctionReference<"mutation", "internal", { by: number }, number>;
+declare const report: FunctionReference<"query", "internal", { month: string }, string[]>;
+declare const onEmailDone: FunctionReference<
+  "mutation",
+  "internal",
+  OnCompleteArgs<{ userId: string }, { messageId: string }>
+>;
+
+const pool = new Workpool(components.workpool, { maxParallelism: 5 });
+
+describe("ids", () => {
+  test("enqueue returns a branded WorkId; a plain string is not one", () => {
+    expectTypeOf(pool.enqueueAction(ctx, sendEmail, { to: "a" })).resolves.toEqualTypeOf<WorkId>();
+    expectTypeOf(pool.enqueueMutationBatch(ctx, bump, [{ by: 1 }])).resolves.toEqualTypeOf<WorkId[]>();
+    expectTypeOf<string>().not.toExtend<WorkId>();
+    expectTypeOf<WorkId>().toExtend<string>();
+  });
+});
+
+describe("arguments", () => {
+  test("args must match the function", () => {
+    // @ts-expect-error `to` must be a string
+    void pool.enqueueAction(ctx, sendEmail, { to: 1 });
+    // @ts-expect-error a query is not an action
+    void pool.enqueueAction(ctx, report, { month: "2024-01" });
+    void pool.enqueueQuery(ctx, report, { month: "2024-01" });
+  });
+
+  test("retry is an action option only", () => {
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { retry: { maxAttempts: 3, initialBackoffMs: 10, base: 2 } });
+    // @ts-expect-error mutations do not retry
+    void pool.enqueueMutation(ctx, bump, { by: 1 }, { retry: true });
+  });
+
+  test("runAt and runAfter exclude each other", () => {
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAt: 1 });
+    // @ts-expect-error one or the other
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAt: 1, runAfter: 2 });
+  });
+});
+
+describe("onComplete", () => {
+  test("the context must fit the onComplete's context type", () => {
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { onComplete: onEmailDone, context: { userId: "u1" } });
+    // @ts-expect-error context has the wrong shape for this onComplete
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { onComplete: onEmailDone, context: { user: 1 } });
+  });
+
+  test("defineOnComplete types the context and the return value", () => {
+    pool.defineOnComplete({
+      context: v.object({ userId: v.string() }),
+      returnValue: v.object({ messageId: v.string() }),
+      handler: async (_ctx, { workId, context, result }) => {
+        expectTypeOf(workId).toEqualTypeOf<WorkId>();
+        expectTypeOf(context).toEqualTypeOf<{ userId: string }>();
+        if (result.kind === "success") expectTypeOf(result.returnValue).toEqualTypeOf<{ messageId: string }>();
+        if (result.kind === "failed") expectTypeOf(result.error).toEqualTypeOf<string>();
+      },
+    });
+  });
+
+  test("vOnCompleteArgs infers the onComplete args", () => {
+    const validator = vOnCompleteArgs(v.string(), v.number());
+    type Args = Infer<typeof validator>;
+    expectTypeOf<Args["context"]>().toEqualTypeOf<string>();
+    expectTypeOf<Args["result"]>().toEqualTypeOf<RunResult<number>>();
+    expectTypeOf<Infer<typeof vResultValidator>>().toEqualTypeOf<RunResult<any>>();
+  });
+
+  test("EnqueueOptions is generic in context and return value", () => {
+    expectTypeOf<EnqueueOptions<{ a: 1 }, string>["context"]>().toEqualTypeOf<{ a: 1 } | undefined>();
+  });
+});
+
+describe("status", () => {
+  test("status returns the Status union", () => {
+    expectTypeOf(pool.status(ctx, "x" as WorkId)).resolves.toEqualTypeOf<Status>();
+    expectTypeOf<Extract<Status, { state: "finished" }>["outcome"]>().toEqualTypeOf<
+      "success" | "failed" | "canceled" | undefined
+    >();
+  });
+});
