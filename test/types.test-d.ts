@@ -69,18 +69,19 @@ describe("onComplete", () => {
     pool.defineOnComplete({
       context: v.object({ userId: v.string() }),
       returnValue: v.object({ messageId: v.string() }),
-      handler: async (_ctx, { workId, context, result }) => {
+      handler: (_ctx, { workId, context, result }) => {
         expectTypeOf(workId).toEqualTypeOf<WorkId>();
         expectTypeOf(context).toEqualTypeOf<{ userId: string }>();
         if (result.kind === "success") expectTypeOf(result.returnValue).toEqualTypeOf<{ messageId: string }>();
         if (result.kind === "failed") expectTypeOf(result.error).toEqualTypeOf<string>();
+        return Promise.resolve();
       },
     });
   });
 
   test("vOnCompleteArgs infers the onComplete args", () => {
-    const validator = vOnCompleteArgs(v.string(), v.number());
-    type Args = Infer<typeof validator>;
+    const _validator = vOnCompleteArgs(v.string(), v.number());
+    type Args = Infer<typeof _validator>;
     expectTypeOf<Args["context"]>().toEqualTypeOf<string>();
     expectTypeOf<Args["result"]>().toEqualTypeOf<RunResult<number>>();
     expectTypeOf<Infer<typeof vResultValidator>>().toEqualTypeOf<RunResult<any>>();
