@@ -1,0 +1,84 @@
+// Sign-up sends a welcome email through the email pool; onComplete records
+// how each send ended. The "email provider" is simulated: no network here.
+import { v } from "convex/values";
+import { NonRetryableError, vOnCompleteArgs, vWorkIdValidator, type WorkId } from "convex-workpool";
+import { internal } from "./_generated/api.js";
+import type { Id } from "./_generated/dataModel.js";
+import { internalAction, internalMutation, mutation, query } from "./_generated/server.js";
+import { emailPool } from "./workpools.js";
+
+export const signUp = mutation({
+  args: { email: v.string() },
+  returns: v.object({ userId: v.id("users"), workId: v.string() }),
+  handler: async (ctx, { email }): Promise<{ userId: Id<"users">; workId: WorkId }> => {
+    const userId = await ctx.db.insert("users", { email });
+    // Part of this transaction: if signUp throws, no email is queued.
+    const workId: WorkId = await emailPool.enqueueAction(
+      ctx,
+      internal.emails.sendWelcome,
+      { userId, email },
+      { onComplete: internal.emails.handleComplete, context: { email } },
+    );
+    return { userId, workId };
+  },
+});
+
+/** Simulated provider: addresses at "invalid.example" are refused for good. */
+export const sendWelcome = internalAction({
+  args: { userId: v.id("users"), email: v.string() },
+  returns: v.object({ messageId: v.string() }),
+  handler: async (ctx, { userId, email }) => {
+    if (email.endsWith("@invalid.example")) {
+      // Retrying cannot help: fail the job at once.
+      throw new NonRetryableError(`address rejected: ${email}`);
+    }
+    await ctx.runMutation(internal.emails.markWelcomed, { userId });
+    return { messageId: `msg-${userId}` };
+  },
+});
+
+export const markWelcomed = internalMutation({
+  args: { userId: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx, { userId }) => {
+    await ctx.db.patch("users", userId, { welcomed: true });
+    return null;
+  },
+});
+
+export const handleComplete = internalMutation({
+  args: vOnCompleteArgs(v.object({ email: v.string() })),
+  returns: v.null(),
+  handler: async (ctx, { workId, context, result }) => {
+    await ctx.db.insert("emailLog", {
+      workId,
+      email: context.email,
+      outcome: result.kind,
+      ...(result.kind === "failed" ? { detail: result.error } : {}),
+    });
+    return null;
+  },
+});
+
+export const getStatus = query({
+  args: { workId: vWorkIdValidator },
+  handler: async (ctx, { workId }) => await emailPool.status(ctx, workId),
+});
+
+export const cancelWork = mutation({
+  args: { workId: vWorkIdValidator },
+  returns: v.null(),
+  handler: async (ctx, { workId }) => {
+    await emailPool.cancel(ctx, workId);
+    return null;
+  },
+});
+
+export const cancelAll = mutation({
+  args: {},
+  returns: v.null(),
+  handler: async (ctx) => {
+    await emailPool.cancelAll(ctx);
+    return null;
+  },
+});

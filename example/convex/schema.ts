@@ -1,0 +1,24 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  users: defineTable({ email: v.string(), welcomed: v.optional(v.boolean()) }),
+  /** What happened to each email job (written by onComplete). */
+  emailLog: defineTable({
+    workId: v.string(),
+    email: v.string(),
+    outcome: v.union(v.literal("success"), v.literal("failed"), v.literal("canceled")),
+    detail: v.optional(v.string()),
+  }).index("by_workId", ["workId"]),
+  /** Pages fetched by the scraper. */
+  pages: defineTable({ url: v.string(), bytes: v.number() }).index("by_url", ["url"]),
+  counters: defineTable({ key: v.string(), count: v.number() }).index("by_key", ["key"]),
+  /** A two-step pipeline chained with onComplete. */
+  pipelineRuns: defineTable({
+    input: v.string(),
+    step1: v.optional(v.string()),
+    step2: v.optional(v.string()),
+  }),
+  /** Monthly reports produced by an enqueued query. */
+  reports: defineTable({ month: v.string(), users: v.number() }),
+});
