@@ -10,7 +10,7 @@ import type { GenericSchema, SchemaDefinition } from "convex/server";
 import schema from "./component/schema.js";
 
 /** The component's modules, `_generated/` included (convex-test finds its root by it). */
-const modules = import.meta.glob("./component/**/*.ts");
+const modules = import.meta.glob(["./component/**/*.ts", "!./component/**/*.test.ts"]);
 
 /**
  * Registers the component under `name`, the name it is mounted under in

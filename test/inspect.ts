@@ -2,7 +2,7 @@
 // look at the component's own tables: what is stored, what is scheduled.
 // Apps never see it; it is not part of the package.
 import { v } from "convex/values";
-import { internalQuery } from "../src/component/_generated/server.js";
+import { internalMutation, internalQuery } from "../src/component/_generated/server.js";
 
 const TABLES = [
   "work",
@@ -32,5 +32,34 @@ export const snapshot = internalQuery({
         .filter((s) => s.state.kind === "pending" || s.state.kind === "inProgress")
         .map((s) => ({ name: s.name, scheduledTime: s.scheduledTime, state: s.state.kind })),
     };
+  },
+});
+
+/**
+ * Fault injection: takes away the workers of running jobs before they run.
+ * "cancel" cancels their scheduled functions (as from the dashboard);
+ * "vanish" deletes the scheduled function's record, so convex-test never
+ * runs it (what a lost worker looks like). A worker that crashes ("failed")
+ * cannot be faked here: convex-test refuses to start a function whose state
+ * is not pending; recovery.test.ts checks that state's handling directly.
+ */
+export const breakWorkers = internalMutation({
+  args: { how: v.union(v.literal("cancel"), v.literal("vanish")) },
+  returns: v.number(),
+  handler: async (ctx, { how }) => {
+    const state = await ctx.db.query("poolState").first();
+    let broken = 0;
+    for (const entry of state?.running ?? []) {
+      const scheduled = await ctx.db.system.get("_scheduled_functions", entry.scheduledId);
+      if (scheduled?.state.kind !== "pending") continue;
+      if (how === "cancel") {
+        await ctx.scheduler.cancel(entry.scheduledId);
+      } else {
+        // convex-test's fake database lets a test delete a system record.
+        await (ctx.db as unknown as { delete: (id: string) => Promise<void> }).delete(entry.scheduledId);
+      }
+      broken += 1;
+    }
+    return broken;
   },
 });
