@@ -116,6 +116,8 @@ export const vStatus = v.union(
     attempts: v.optional(v.number()),
     finishedAt: v.optional(v.number()),
     error: v.optional(v.string()),
+    /** What onComplete threw, if it did (it is not run again). */
+    onCompleteError: v.optional(v.string()),
   }),
 );
 export type Status = Infer<typeof vStatus>;

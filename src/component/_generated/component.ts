@@ -117,6 +117,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             attempts?: number;
             error?: string;
             finishedAt?: number;
+            onCompleteError?: string;
             outcome?: "success" | "failed" | "canceled";
             state: "finished";
           },
@@ -133,6 +134,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
               attempts?: number;
               error?: string;
               finishedAt?: number;
+              onCompleteError?: string;
               outcome?: "success" | "failed" | "canceled";
               state: "finished";
             }

@@ -9,6 +9,7 @@ export type StatusSource = {
   error?: string;
   finishedAt?: number;
   expiresAt?: number;
+  onCompleteError?: string;
 };
 
 /**
@@ -33,5 +34,6 @@ export function statusOf(row: StatusSource | null, nowMs: number): Status {
     attempts: row.attempts,
     ...(row.finishedAt !== undefined ? { finishedAt: row.finishedAt } : {}),
     ...(row.error !== undefined ? { error: row.error } : {}),
+    ...(row.onCompleteError !== undefined ? { onCompleteError: row.onCompleteError } : {}),
   };
 }
