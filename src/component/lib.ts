@@ -1,7 +1,7 @@
 // The component's public functions, called through the client: enqueue,
 // status, cancel. Writers only insert (work, pendingStart,
 // pendingCancelation) and wake the loop; the loop decides what runs.
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { CANCEL_ALL_DEFAULT_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
 import { statusOf } from "./core/status.js";
 import {
@@ -52,7 +52,8 @@ async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number)
       ? undefined
       : await storeValue(db, `onComplete context of ${item.fnName}`, onComplete.context);
   // A time in the past means now: it must not jump ahead of jobs already due.
-  const readyAt = Math.max(item.runAt, now);
+  // Whole milliseconds, rounded up, as the scheduler keeps them.
+  const readyAt = Math.max(Math.ceil(item.runAt), now);
   const workId = await db.insert("work", {
     fnType: item.fnType,
     fnHandle: item.fnHandle,
@@ -203,12 +204,27 @@ export const cancelAll = mutation({
     const newest = await ctx.db.query("work").order("desc").first();
     if (newest === null) return null;
     const upTo = before === undefined ? newest._creationTime : Math.min(before, newest._creationTime);
-    await cancelPage(ctx, { after: -1, upTo, limit: limit ?? CANCEL_ALL_DEFAULT_LIMIT, logLevel: config.logLevel });
+    const requestId = await ctx.db.insert("cancelAllRequest", { upTo });
+    await cancelPage(ctx, {
+      requestId,
+      after: -1,
+      upTo,
+      limit: limit ?? CANCEL_ALL_DEFAULT_LIMIT,
+      logLevel: config.logLevel,
+    });
     return null;
   },
 });
 
-type PageArgs = { after: number; upTo: number; limit: number; logLevel: (typeof vLogLevel)["type"] };
+const vPageArgs = {
+  requestId: v.id("cancelAllRequest"),
+  /** Jobs created after this _creationTime and up to `upTo` are left. */
+  after: v.number(),
+  upTo: v.number(),
+  limit: v.number(),
+  logLevel: vLogLevel,
+};
+type PageArgs = Infer<ReturnType<typeof v.object<typeof vPageArgs>>>;
 
 async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler">, page: PageArgs) {
   const rows = await ctx.db
@@ -223,11 +239,14 @@ async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler">, page: Page
   const last = rows[rows.length - 1];
   if (rows.length === page.limit && last !== undefined) {
     await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, after: last._creationTime });
+  } else if ((await ctx.db.get("cancelAllRequest", page.requestId)) !== null) {
+    // Every covered job now has its own cancel request: lift the barrier.
+    await ctx.db.delete("cancelAllRequest", page.requestId);
   }
 }
 
 export const cancelAllPage = internalMutation({
-  args: { after: v.number(), upTo: v.number(), limit: v.number(), logLevel: vLogLevel },
+  args: vPageArgs,
   returns: v.null(),
   handler: async (ctx, page) => {
     await cancelPage(ctx, page);

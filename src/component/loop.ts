@@ -106,8 +106,13 @@ export const main = internalMutation({
       }
     }
 
-    // 4. Start due jobs while slots are free.
-    let slots = Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
+    // 4. Start due jobs while slots are free. Cancel requests come first: while
+    // some are still unapplied, nothing starts (it might be one of them).
+    let slots = backlogNow && cancels.length === CANCEL_BATCH
+      ? 0
+      : Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
+    // A cancelAll in progress covers every job created up to its bound.
+    const cancelAll = await ctx.db.query("cancelAllRequest").withIndex("by_upTo").order("desc").first();
     const started: Doc<"work">[] = [];
     if (slots > 0) {
       const rows = await ctx.db
@@ -121,6 +126,12 @@ export const main = internalMutation({
           consumed += 1;
           // Not pending: canceled (or settled) since it was queued.
           if (work?.state !== "pending") continue;
+          if (cancelAll !== null && work._creationTime <= cancelAll.upTo) {
+            const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
+            if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
+            counters.canceled += 1;
+            continue;
+          }
           started.push(work);
           slots -= 1;
         }

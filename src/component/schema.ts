@@ -93,6 +93,14 @@ export default defineSchema({
     ["workId"],
   ),
 
+  /**
+   * A cancelAll in progress: every job created up to `upTo` (a
+   * _creationTime) counts as canceled. Its pages cancel such jobs one by
+   * one; meanwhile the loop cancels instead of starting any job it covers,
+   * so none that was pending at the call starts. The last page deletes it.
+   */
+  cancelAllRequest: defineTable({ upTo: v.number() }).index("by_upTo", ["upTo"]),
+
   /** Singleton: pool settings, changed by clients and `config.update`. */
   config: defineTable({
     maxParallelism: v.number(),

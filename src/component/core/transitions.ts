@@ -74,7 +74,8 @@ export function settle(
   }
   return {
     kind: "retry",
-    retryAt: nowMs + backoffMs(behavior, attempts, random),
+    // Whole milliseconds, rounded up: "no earlier than" the jittered delay.
+    retryAt: Math.ceil(nowMs + backoffMs(behavior, attempts, random)),
     attempts,
     error: result.error,
   };
