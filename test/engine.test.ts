@@ -73,6 +73,36 @@ describe("each kind of job", () => {
   });
 });
 
+describe("onCompleteExcludeKinds", () => {
+  test("skips onComplete for the excluded kinds only", async () => {
+    const t = initConvexTest();
+    const options = { onCompleteExcludeKinds: ["success"] };
+    const [ok] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "ok" }], callback: "record", options });
+    const [bad] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "bad", fail: "no" }],
+      callback: "record",
+      options,
+    });
+    await drain(t);
+    const done = await completions(t);
+    expect(done.map((c) => c.workId)).toEqual([bad]);
+    expect(done.map((c) => c.workId)).not.toContain(ok);
+  });
+
+  test("an empty list excludes nothing", async () => {
+    const t = initConvexTest();
+    await t.mutation(api.pools.enqueue, {
+      kind: "query",
+      args: [{ tag: "q" }],
+      callback: "record",
+      options: { onCompleteExcludeKinds: [] },
+    });
+    await drain(t);
+    expect(await completions(t)).toHaveLength(1);
+  });
+});
+
 describe("batch enqueue", () => {
   test.each(["action", "mutation", "query"] as const)(
     "a %s batch returns distinct ids in argument order",

@@ -2,6 +2,7 @@
 // look at the component's own tables: what is stored, what is scheduled.
 // Apps never see it; it is not part of the package.
 import { v } from "convex/values";
+import { internal } from "../src/component/_generated/api.js";
 import { internalMutation, internalQuery } from "../src/component/_generated/server.js";
 
 const TABLES = [
@@ -47,6 +48,15 @@ export const breakWorkers = internalMutation({
   args: { how: v.union(v.literal("cancel"), v.literal("vanish")) },
   returns: v.number(),
   handler: async (ctx, { how }) => {
+    // Run the loop here, in this transaction, so that its workers can be
+    // broken before their timers fire: the loop call already scheduled is
+    // canceled and this one takes its place (same generation).
+    const runStatus = await ctx.db.query("runStatus").first();
+    if (runStatus === null) throw new Error("breakWorkers: nothing was enqueued");
+    for (const s of await ctx.db.system.query("_scheduled_functions").collect()) {
+      if (s.name === "loop:main" && s.state.kind === "pending") await ctx.scheduler.cancel(s._id);
+    }
+    await ctx.runMutation(internal.loop.main, { generation: runStatus.generation });
     const state = await ctx.db.query("poolState").first();
     let broken = 0;
     for (const entry of state?.running ?? []) {

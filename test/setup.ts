@@ -71,14 +71,51 @@ export async function advance(t: Test, ms: number, stepMs = 10) {
   }
 }
 
+// Captured before any test fakes the clock: waiting in real time lets work in
+// flight progress without moving the fake clock.
+const realSetTimeout = globalThis.setTimeout;
+const realDelay = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+
+/** Real milliseconds without progress after which waiting jobs count as blocked. */
+const QUIET_MS = 10;
+const QUIET_ROUNDS = 3;
+
+function sleepers(): number {
+  return (globalThis as { __fixtureSleepers?: number }).__fixtureSleepers ?? 0;
+}
+
 /**
- * Fires timers one at a time, in time order, until `done()` holds. Unlike
- * `drain`, it does not run timers far in the future (such as the sweep of
- * retained outcomes) once `done` holds. It never waits on functions in
- * flight while timers remain, since an action may be waiting on one.
+ * Lets functions in flight run until they finish, or, while some fixture
+ * job waits on the fake clock (it cannot progress until the clock moves),
+ * until nothing has changed for a few quiet rounds of real time.
+ */
+async function settleInFlight(t: Test) {
+  let finished = false;
+  const all = t.finishInProgressScheduledFunctions().then(() => {
+    finished = true;
+  });
+  let quiet = 0;
+  while (!finished && quiet < QUIET_ROUNDS) {
+    if (sleepers() === 0) {
+      await Promise.race([all, realDelay(QUIET_MS)]);
+      quiet = 0;
+      continue;
+    }
+    const mark = `${vi.getTimerCount()}/${sleepers()}`;
+    await Promise.race([all, realDelay(QUIET_MS)]);
+    quiet = `${vi.getTimerCount()}/${sleepers()}` === mark ? quiet + 1 : 0;
+  }
+}
+
+/**
+ * Fires timers one at a time, in time order, letting each scheduled function
+ * run as far as it can, until `done()` holds. Unlike `drain`, the clock
+ * never jumps past work in flight, and timers far in the future (such as
+ * the sweep of retained outcomes) do not run once `done` holds.
  */
 export async function runUntil(t: Test, done: () => Promise<boolean>, maxSteps = 10_000) {
   for (let step = 0; step < maxSteps; step++) {
+    await settleInFlight(t);
     if (await done()) return;
     if (vi.getTimerCount() === 0) {
       await t.finishInProgressScheduledFunctions();
@@ -90,4 +127,12 @@ export async function runUntil(t: Test, done: () => Promise<boolean>, maxSteps =
     await vi.advanceTimersToNextTimerAsync();
   }
   throw new Error(`runUntil: the condition did not hold after ${maxSteps} steps`);
+}
+
+/** runUntil the pool has nothing left to do but sleep (no job pending or running). */
+export async function runUntilSettled(t: Test, pool: PoolName = "workpool") {
+  await runUntil(t, async () => {
+    const s = await snapshot(t, pool);
+    return s.work.every((w) => w.state === "finished") && s.counts.pendingCompletion === 0;
+  });
 }

@@ -34,6 +34,13 @@ export const COMPLETION_BATCH = 64;
 export const CANCEL_BATCH = 64;
 /** Expired finished rows deleted per loop iteration at most. */
 export const SWEEP_BATCH = 64;
+/**
+ * Queued work rows the loop examines per iteration at most, started or not
+ * (canceled ones are skipped): 256 rows of at most 16 KiB is 4 MiB read.
+ */
+export const START_SCAN_LIMIT = 256;
+/** Queue rows the periodic report counts at most (×100 ids per row). */
+export const REPORT_BACKLOG_SCAN_ROWS = 100;
 /** pendingStart rows read per loop iteration at most. */
 export const PENDING_START_ROWS_PER_ITERATION = 32;
 /** Work ids per pendingStart row written by one enqueue. */

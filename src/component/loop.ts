@@ -18,6 +18,8 @@ import {
   RECOVERY_INTERVAL_MS,
   REPORT_INTERVAL_MS,
   START_BATCH,
+  START_SCAN_LIMIT,
+  REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
 } from "./constants.js";
 import { freeSlots, nextWake, type Wake } from "./core/plan.js";
@@ -71,15 +73,19 @@ export const main = internalMutation({
     backlogNow ||= completions.length === COMPLETION_BATCH;
 
     // 2. Apply cancel requests.
+    /** Ends a pending job as canceled; its onComplete runs in `finalize`. */
+    const cancelPending = async (work: Doc<"work">) => {
+      const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
+      if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
+      counters.canceled += 1;
+      logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", attempts: work.attempts });
+    };
     const cancels = await ctx.db.query("pendingCancelation").take(CANCEL_BATCH);
     for (const request of cancels) {
       await ctx.db.delete("pendingCancelation", request._id);
       const work = await ctx.db.get("work", request.workId);
       if (work?.state === "pending") {
-        const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
-        if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
-        counters.canceled += 1;
-        logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", attempts: work.attempts });
+        await cancelPending(work);
       } else if (work?.state === "running" && !work.cancelRequested) {
         // The attempt in flight finishes; complete.ts sees the flag and does not retry.
         await ctx.db.patch("work", work._id, { cancelRequested: true });
@@ -103,6 +109,9 @@ export const main = internalMutation({
         else if (s.result.kind === "canceled") counters.canceled += 1;
         else counters.failed += 1;
         logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
+        if (s.kind === "finish") {
+          logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts, error: reason });
+        }
       }
     }
 
@@ -119,17 +128,23 @@ export const main = internalMutation({
         .query("pendingStart")
         .withIndex("by_readyAt", (q) => q.lte("readyAt", now))
         .take(PENDING_START_ROWS_PER_ITERATION);
+      // Skipped and canceled jobs take no slot, so the rows examined are
+      // bounded separately (reads stay far below the transaction limit).
+      let examined = 0;
+      // Cancels under a cancelAll share this iteration's cancel budget.
+      let cancelBudget = CANCEL_BATCH - cancels.length;
+      const withinBudget = () => examined < START_SCAN_LIMIT && cancelBudget > 0;
       for (const row of rows) {
         let consumed = 0;
-        while (consumed < row.workIds.length && slots > 0) {
+        while (consumed < row.workIds.length && slots > 0 && withinBudget()) {
           const work = await ctx.db.get("work", row.workIds[consumed]!);
           consumed += 1;
+          examined += 1;
           // Not pending: canceled (or settled) since it was queued.
           if (work?.state !== "pending") continue;
           if (cancelAll !== null && work._creationTime <= cancelAll.upTo) {
-            const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
-            if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
-            counters.canceled += 1;
+            await cancelPending(work);
+            cancelBudget -= 1;
             continue;
           }
           started.push(work);
@@ -137,6 +152,10 @@ export const main = internalMutation({
         }
         if (consumed === row.workIds.length) await ctx.db.delete("pendingStart", row._id);
         else await ctx.db.patch("pendingStart", row._id, { workIds: row.workIds.slice(consumed) });
+        if (!withinBudget()) {
+          backlogNow = true;
+          break;
+        }
         if (slots === 0) break;
       }
     }
@@ -162,7 +181,7 @@ export const main = internalMutation({
     let windowStart = state.windowStart;
     let reported = counters;
     if (now - windowStart >= REPORT_INTERVAL_MS) {
-      logReport(logger, counters, running.size, now - windowStart);
+      logReport(logger, counters, running.size, await countBacklog(ctx.db), now - windowStart);
       windowStart = now;
       reported = zeroCounters();
     }
@@ -279,10 +298,31 @@ async function scheduleNext(
   });
 }
 
-function logReport(logger: Logger, c: Counters, running: number, windowMs: number) {
+/**
+ * Jobs waiting to start (due or not), counted over at most
+ * REPORT_BACKLOG_SCAN_ROWS queue rows: exact below that, a lower bound above
+ * (then `backlogAtLeast` says so). Ids of jobs canceled since they were
+ * queued are counted until the loop reaches them.
+ */
+async function countBacklog(db: MutationCtx["db"]) {
+  const rows = await db.query("pendingStart").take(REPORT_BACKLOG_SCAN_ROWS + 1);
+  const counted = rows.slice(0, REPORT_BACKLOG_SCAN_ROWS);
+  return {
+    backlog: counted.reduce((n, row) => n + row.workIds.length, 0),
+    capped: rows.length > REPORT_BACKLOG_SCAN_ROWS,
+  };
+}
+
+function logReport(
+  logger: Logger,
+  c: Counters,
+  running: number,
+  backlog: { backlog: number; capped: boolean },
+  windowMs: number,
+) {
   const ended = c.succeeded + c.failed + c.canceled;
-  // A window with nothing started, ended or running has nothing to say.
-  if (ended + c.started + c.retries + running === 0) return;
+  // A window with nothing started, ended, running or waiting has nothing to say.
+  if (ended + c.started + c.retries + running + backlog.backlog === 0) return;
   logger.event("REPORT", "report", {
     windowMs,
     completed: ended,
@@ -292,6 +332,8 @@ function logReport(logger: Logger, c: Counters, running: number, windowMs: numbe
     retries: c.retries,
     started: c.started,
     running,
+    backlog: backlog.backlog,
+    ...(backlog.capped ? { backlogAtLeast: true } : {}),
     failureRate: ended === 0 ? 0 : c.failed / ended,
   });
 }
