@@ -11,6 +11,7 @@ const TABLES = [
   "pendingStart",
   "pendingCompletion",
   "pendingCancelation",
+  "cancelAllRequest",
   "config",
   "runStatus",
   "poolState",

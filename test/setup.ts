@@ -89,7 +89,7 @@ function sleepers(): number {
  * job waits on the fake clock (it cannot progress until the clock moves),
  * until nothing has changed for a few quiet rounds of real time.
  */
-async function settleInFlight(t: Test) {
+export async function settleInFlight(t: Test) {
   let finished = false;
   const all = t.finishInProgressScheduledFunctions().then(() => {
     finished = true;

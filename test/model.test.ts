@@ -1,0 +1,256 @@
+// Randomized model test (DESIGN §8): fast-check generates sequences of
+// enqueues (each kind, single and batch, delays, retry policies, callbacks,
+// excluded kinds), cancels, cancelAlls, cap changes (pause, lower, raise) and
+// clock advances. Each sequence drives the real component through convex-test
+// and a small reference model side by side.
+//
+// After every step: running ≤ the cap in force (jobs in flight when the cap
+// is lowered may finish); status only moves along the state machine and
+// never past maxAttempts; no job has run before it was due; a job canceled
+// while pending never runs again. At the end: each job has exactly the
+// outcome the model predicts, exactly one onComplete (none if excluded or
+// not set), runs ≤ maxAttempts, and the pool is idle with nothing scheduled.
+//
+// MODEL_RUNS=2000 npx vitest run test/model.test.ts runs many more.
+import fc from "fast-check";
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { api } from "./fixture/_generated/api.js";
+import { drain, initConvexTest, settleInFlight, snapshot, type Test } from "./setup.js";
+
+const RUNS = Number(process.env.MODEL_RUNS ?? 200);
+const KINDS = ["success", "failed", "canceled"] as const;
+type Kind = (typeof KINDS)[number];
+
+type Spec = {
+  fnType: "action" | "mutation" | "query";
+  /** Attempts that throw, from the first; 0 = never, 99 = always. */
+  failRuns: number;
+  nonRetryable: boolean;
+  durationMs: number;
+};
+type Enqueue = {
+  op: "enqueue";
+  fnType: Spec["fnType"];
+  items: { failRuns: number; durationMs: number }[];
+  nonRetryable: boolean;
+  maxAttempts: number;
+  delayMs: number;
+  callback: boolean;
+  exclude: Kind[];
+};
+type Op =
+  | Enqueue
+  | { op: "cancel"; pick: number }
+  | { op: "cancelAll" }
+  | { op: "cap"; cap: number }
+  | { op: "advance"; ms: number };
+
+const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
+  op: fc.constant("enqueue" as const),
+  fnType: fc.constantFrom("action" as const, "action" as const, "mutation" as const, "query" as const),
+  items: fc.array(
+    fc.record({ failRuns: fc.constantFrom(0, 0, 1, 2, 99), durationMs: fc.constantFrom(0, 0, 300, 2000) }),
+    { minLength: 1, maxLength: 3 },
+  ),
+  nonRetryable: fc.boolean(),
+  maxAttempts: fc.constantFrom(1, 2, 3),
+  delayMs: fc.constantFrom(0, 0, 700, 4000),
+  callback: fc.boolean(),
+  exclude: fc.subarray([...KINDS], { maxLength: 2 }),
+});
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: enqueueArb },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("cancel" as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.constant({ op: "cancelAll" as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("cap" as const), cap: fc.constantFrom(0, 1, 2, 4) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(0, 100, 600, 2500, 10_000) }) },
+);
+
+type Status = { state: string; previousAttempts?: number; outcome?: Kind };
+type ModelJob = {
+  id: string;
+  tag: string;
+  spec: Spec;
+  maxAttempts: number;
+  dueAt: number;
+  callback: boolean;
+  exclude: Kind[];
+  /** The job's status when a cancel was applied to it, and its runs then. */
+  canceled?: { status: Status; runs: number };
+  last: Status;
+};
+
+/** The outcome and number of recorded runs the model expects. */
+function expected(job: ModelJob): { outcome: Kind; runs: number } {
+  const { spec } = job;
+  const fails = (attempt: number) => attempt <= spec.failRuns;
+  // Only actions and successful mutations leave `runs` rows.
+  const runsOf = (attempts: number, ok: boolean) =>
+    spec.fnType === "action" ? attempts : spec.fnType === "mutation" && ok && attempts > 0 ? 1 : 0;
+  const natural = (): { outcome: Kind; runs: number } => {
+    if (spec.fnType !== "action") {
+      const ok = !fails(1);
+      return { outcome: ok ? "success" : "failed", runs: runsOf(1, ok) };
+    }
+    if (spec.nonRetryable && fails(1)) return { outcome: "failed", runs: 1 };
+    const attempts = Math.min(spec.failRuns + 1, job.maxAttempts);
+    return { outcome: spec.failRuns < job.maxAttempts ? "success" : "failed", runs: attempts };
+  };
+  const c = job.canceled;
+  if (c === undefined || c.status.state === "finished") return natural();
+  const k = c.status.previousAttempts ?? 0;
+  if (c.status.state === "pending") return { outcome: "canceled", runs: runsOf(k, true) };
+  // Running at the cancel: that attempt finishes; no retry follows it.
+  const attempt = k + 1;
+  if (!fails(attempt)) return { outcome: "success", runs: runsOf(attempt, true) };
+  const wouldRetry = spec.fnType === "action" && !spec.nonRetryable && attempt < job.maxAttempts;
+  return { outcome: wouldRetry ? "canceled" : "failed", runs: runsOf(attempt, false) };
+}
+
+const ORDER = { pending: 0, running: 1, finished: 2 } as const;
+
+async function checkStep(t: Test, jobs: ModelJob[], capState: { cap: number; over: number }) {
+  // Running ≤ cap in force; jobs already running when the cap was lowered
+  // may finish, but none starts while the pool is at or above the cap.
+  const s = await snapshot(t);
+  const running = s.poolState?.running.length ?? 0;
+  capState.over = Math.min(capState.over, running);
+  expect(running).toBeLessThanOrEqual(Math.max(capState.cap, capState.over));
+
+  if (jobs.length === 0) return;
+  const statuses = (await t.query(api.pools.status, { ids: jobs.map((j) => j.id) })) as Status[];
+  const runs = await t.run((ctx) => ctx.db.query("runs").collect());
+  jobs.forEach((job, i) => {
+    const now = statuses[i]!;
+    const before = job.last;
+    // Status moves along the state machine only: never back from finished,
+    // previousAttempts never decreasing and below maxAttempts.
+    if (before.state === "finished") expect(now.state).toBe("finished");
+    if (now.state !== "finished" && before.state !== "finished") {
+      expect(now.previousAttempts!).toBeGreaterThanOrEqual(before.previousAttempts!);
+      if (now.previousAttempts === before.previousAttempts) {
+        expect(ORDER[now.state as keyof typeof ORDER]).toBeGreaterThanOrEqual(ORDER[before.state as keyof typeof ORDER]);
+      }
+      expect(now.previousAttempts!).toBeLessThan(job.maxAttempts);
+    }
+    job.last = now;
+    const mine = runs.filter((r) => r.tag === job.tag);
+    for (const r of mine) expect(r.at).toBeGreaterThanOrEqual(job.dueAt);
+    if (job.canceled?.status.state === "pending") expect(mine.length).toBe(job.canceled.runs);
+  });
+}
+
+async function runSequence(ops: Op[]) {
+  const t = initConvexTest();
+  const jobs: ModelJob[] = [];
+  const capState = { cap: 4, over: 0 };
+  const poolOptions = { maxParallelism: 4, statusTtl: Infinity };
+  await t.mutation(api.pools.setConfig, { maxParallelism: 4 });
+  let tagCounter = 0;
+
+  const runsOf = async (tag: string) =>
+    (await t.run((ctx) => ctx.db.query("runs").withIndex("by_tag", (q) => q.eq("tag", tag)).collect())).length;
+
+  for (const op of ops) {
+    if (op.op === "enqueue") {
+      const specs = op.items.map((item) => ({
+        tag: `job${tagCounter++}`,
+        spec: {
+          fnType: op.fnType,
+          failRuns: op.fnType === "action" ? item.failRuns : item.failRuns > 0 ? 99 : 0,
+          nonRetryable: op.nonRetryable,
+          durationMs: op.fnType === "action" ? item.durationMs : 0,
+        } satisfies Spec,
+      }));
+      const args = specs.map(({ tag, spec }) => ({
+        tag,
+        ...(spec.durationMs ? { durationMs: spec.durationMs } : {}),
+        ...(spec.failRuns > 0 ? { fail: "planned failure", failRuns: spec.failRuns, nonRetryable: spec.nonRetryable } : {}),
+      }));
+      const maxAttempts = op.fnType === "action" ? op.maxAttempts : 1;
+      const options = {
+        ...(op.delayMs ? { runAfter: op.delayMs } : {}),
+        ...(op.fnType === "action" ? { retry: { maxAttempts, initialBackoffMs: 500, base: 2 } } : {}),
+        ...(op.exclude.length ? { onCompleteExcludeKinds: op.exclude } : {}),
+      };
+      const now = Date.now();
+      const ids = await t.mutation(api.pools.enqueue, {
+        kind: op.fnType,
+        args,
+        batch: args.length > 1,
+        options,
+        poolOptions: { ...poolOptions, maxParallelism: capState.cap },
+        ...(op.callback ? { callback: "record" as const } : {}),
+      });
+      ids.forEach((id, i) =>
+        jobs.push({
+          id,
+          tag: specs[i]!.tag,
+          spec: specs[i]!.spec,
+          maxAttempts,
+          dueAt: now + op.delayMs,
+          callback: op.callback,
+          exclude: op.exclude,
+          last: { state: "pending", previousAttempts: 0 },
+        }),
+      );
+    } else if (op.op === "cancel") {
+      if (jobs.length === 0) continue;
+      const job = jobs[op.pick % jobs.length]!;
+      const status = (await t.mutation(api.pools.statusThenCancel, { id: job.id })) as Status;
+      job.canceled ??= { status, runs: await runsOf(job.tag) };
+    } else if (op.op === "cancelAll") {
+      if (jobs.length === 0) continue;
+      const statuses = (await t.query(api.pools.status, { ids: jobs.map((j) => j.id) })) as Status[];
+      const runs = await Promise.all(jobs.map((j) => runsOf(j.tag)));
+      await t.mutation(api.pools.cancelAll, { limit: 2 });
+      jobs.forEach((job, i) => (job.canceled ??= { status: statuses[i]!, runs: runs[i]! }));
+    } else if (op.op === "cap") {
+      const running = (await snapshot(t)).poolState?.running.length ?? 0;
+      if (op.cap < capState.cap) capState.over = Math.max(capState.over, running);
+      capState.cap = op.cap;
+      await t.mutation(api.pools.setConfig, { maxParallelism: op.cap });
+    } else {
+      await vi.advanceTimersByTimeAsync(op.ms);
+      await settleInFlight(t);
+    }
+    await checkStep(t, jobs, capState);
+  }
+
+  // Let everything finish: resume a paused pool, then drain.
+  if (capState.cap === 0) await t.mutation(api.pools.setConfig, { maxParallelism: 1 });
+  await drain(t);
+  await checkStep(t, jobs, { cap: Math.max(capState.cap, 1), over: 0 });
+
+  const completions = await t.run((ctx) => ctx.db.query("completions").collect());
+  for (const job of jobs) {
+    const want = expected(job);
+    const label = `${job.tag} ${JSON.stringify({ spec: job.spec, maxAttempts: job.maxAttempts, canceled: job.canceled })}`;
+    expect(job.last, label).toMatchObject({ state: "finished", outcome: want.outcome });
+    expect(await runsOf(job.tag), label).toBe(want.runs);
+    const calls = completions.filter((c) => c.workId === job.id);
+    const wantCalls = job.callback && !job.exclude.includes(want.outcome) ? 1 : 0;
+    expect(calls.length, label).toBe(wantCalls);
+    if (wantCalls) expect(calls[0]!.result.kind, label).toBe(want.outcome);
+  }
+  const s = await snapshot(t);
+  expect(s.pendingScheduled).toEqual([]);
+  expect(s.poolState?.running ?? []).toEqual([]);
+  expect(s.counts).toMatchObject({ pendingStart: 0, pendingCompletion: 0, pendingCancelation: 0, cancelAllRequest: 0 });
+}
+
+const T0 = new Date("2026-01-01T00:00:00Z").getTime();
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+test("random sequences of enqueue, cancel, cap changes and time keep every invariant", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), async (ops) => {
+      await runSequence(ops);
+    }),
+    { numRuns: RUNS, ...(process.env.MODEL_SEED ? { seed: Number(process.env.MODEL_SEED) } : {}) },
+  );
+}, 600_000);
