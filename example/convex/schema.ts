@@ -21,4 +21,17 @@ export default defineSchema({
   }),
   /** Monthly reports produced by an enqueued query. */
   reports: defineTable({ month: v.string(), users: v.number() }),
+
+  // Tables of `npm run demo` (demo.ts): what it observes from the app side.
+  /** Attempts started per job key (an email address or a URL), and when the first began. */
+  demoAttempts: defineTable({ key: v.string(), count: v.number(), firstAt: v.number() }).index("by_key", ["key"]),
+  /** Jobs running right now per pool, and the most ever at once. */
+  demoGauges: defineTable({ pool: v.string(), current: v.number(), max: v.number() }).index("by_pool", ["pool"]),
+  /** One row per onComplete call. */
+  demoCompletions: defineTable({
+    pool: v.string(),
+    workId: v.string(),
+    outcome: v.union(v.literal("success"), v.literal("failed"), v.literal("canceled")),
+    at: v.number(),
+  }),
 });

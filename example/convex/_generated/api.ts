@@ -8,6 +8,7 @@
  */
 
 import type * as counters from "../counters.js";
+import type * as demo from "../demo.js";
 import type * as emails from "../emails.js";
 import type * as pipeline from "../pipeline.js";
 import type * as reports from "../reports.js";
@@ -23,6 +24,7 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 declare const fullApi: ApiFromModules<{
   counters: typeof counters;
+  demo: typeof demo;
   emails: typeof emails;
   pipeline: typeof pipeline;
   reports: typeof reports;

@@ -1,0 +1,293 @@
+// `npm run demo`: the example app's three pools at work on the embedded
+// backend (convex-test, in-process, on a fake clock), shown live, then
+// summed up and checked.
+//
+//   npm run demo -- [--jobs N] [--seed S] [--quiet]
+//
+// - emailWorkpool (cap 10, 3 attempts with backoff): N welcome emails to a
+//   flaky provider (~30% of attempts fail); "@invalid.example" addresses
+//   fail at once with NonRetryableError;
+// - scrapeWorkpool (cap 5): N/3 pages, half of them delayed, a few of those
+//   canceled while queued; and a two-step pipeline, 5 runs, chained with
+//   onComplete;
+// - counterPool (cap 1): 200 callers increment one counter.
+// The run is deterministic for a given seed. Exit code 1 if a check fails.
+import { parseArgs } from "node:util";
+import type { Status } from "convex-workpool";
+import { api } from "../example/convex/_generated/api.js";
+import { counterPool, emailPool, scrapePool } from "../example/convex/workpools.js";
+import { startBackend } from "./backend.js";
+import { createDisplay, printSummary, seconds, type Check, type Mode, type PoolSummary, type PoolView } from "./display.js";
+import { PoolLog, type PoolKey } from "./events.js";
+
+const USAGE = `usage: npm run demo -- [--jobs N] [--seed S] [--quiet]
+  --jobs N   email jobs (default 120); the scraper gets N/3 pages
+  --seed S   integer seed (default 1): the same seed replays the same run
+  --quiet    print only the summary`;
+
+const POOLS: { key: PoolKey; name: string; cap: number }[] = [
+  { key: "email", name: "emailWorkpool", cap: emailPool.options.maxParallelism ?? 10 },
+  { key: "scrape", name: "scrapeWorkpool", cap: scrapePool.options.maxParallelism ?? 10 },
+  { key: "counter", name: "counterPool", cap: counterPool.options.maxParallelism ?? 10 },
+];
+const MAX_EMAIL_ATTEMPTS = emailPool.options.defaultRetryBehavior?.maxAttempts ?? 1;
+const INCREMENTS = 200;
+const PIPELINE_RUNS = 5;
+const COUNTER_KEY = "demo";
+const START_TIME = Date.UTC(2025, 0, 1, 9);
+/** The live display samples the pools this often (scheduler time). */
+const SAMPLE_EVERY_MS = 200;
+/** After the last onComplete, the run goes on this long, to catch a late duplicate. */
+const GRACE_MS = 1000;
+/** A run still unfinished after this much scheduler time has failed. */
+const GIVE_UP_MS = 10 * 60_000;
+
+// ---- Options ----------------------------------------------------------------------
+
+const { values: flags } = parseArgs({
+  options: {
+    jobs: { type: "string", default: "120" },
+    seed: { type: "string", default: "1" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+const jobs = Number(flags.jobs);
+const seed = Number(flags.seed);
+if (flags.help || !Number.isInteger(jobs) || jobs < 1 || jobs > 2000 || !Number.isInteger(seed)) {
+  console.error(USAGE);
+  process.exit(flags.help ? 0 : 2);
+}
+const terminal = process.stdout.isTTY && process.stdout.columns > 0 && !process.env.CI;
+const mode: Mode = flags.quiet ? "quiet" : terminal ? "live" : "plain";
+
+// ---- The work -----------------------------------------------------------------------
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function seeded(s: number) {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+const random = seeded(seed);
+// The pools draw their backoff jitter from Math.random: seed it too, so a
+// seed replays the whole run, timings included.
+Math.random = seeded(seed + 1);
+const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
+
+const emails = Array.from({ length: jobs }, (_, i) => ({
+  email: i % 15 === 7 ? `user${i}@invalid.example` : `user${i}@example.com`,
+  durationMs: between(100, 2000),
+}));
+const pages = Array.from({ length: Math.ceil(jobs / 3) }, (_, i) => ({
+  url: `https://example.com/page/${i}`,
+  durationMs: between(100, 2000),
+  delayMs: i % 2 === 1 ? between(1000, 8000) : 0,
+}));
+/** Delayed pages canceled right after enqueue: every fifth. */
+const toCancel = (i: number) => i % 10 === 1;
+
+// ---- Run ----------------------------------------------------------------------------
+
+const wallStart = performance.now();
+const backend = await startBackend(START_TIME);
+const { t, clock } = backend;
+const elapsed = () => clock.now - START_TIME;
+const poolLog = new PoolLog();
+poolLog.capture();
+
+const ids = {} as Record<PoolKey, string[]>;
+/** Each job's latest status, per pool (a work id is unique within its pool only). */
+const latest: Record<PoolKey, Map<string, Status>> = { email: new Map(), scrape: new Map(), counter: new Map() };
+let canceled: string[] = [];
+let pipelineDone = 0;
+let doneAt: number | null = null;
+let seen: typeof api.demo.observed._returnType;
+const display = createDisplay(mode);
+
+try {
+  // Everything is enqueued at scheduler time 0.
+  await t.mutation(api.demo.setLogLevel, { logLevel: "INFO" });
+  ids.email = await t.mutation(api.demo.sendEmails, { seed, emails });
+  ids.scrape = await t.mutation(api.demo.scrapePages, { pages });
+  canceled = ids.scrape.filter((_, i) => toCancel(i));
+  await t.mutation(api.demo.cancel, { pool: "scrape", ids: canceled });
+  ids.counter = await Promise.all(
+    Array.from({ length: INCREMENTS }, () => t.mutation(api.demo.increment, { key: COUNTER_KEY })),
+  );
+  for (let i = 1; i <= PIPELINE_RUNS; i++) await t.mutation(api.pipeline.start, { input: `report ${i}` });
+
+  // Fire timers one at a time, in time order; a timer of our own says when
+  // to sample (every SAMPLE_EVERY_MS of scheduler time).
+  let sampleDue = true;
+  const sampler = clock.setInterval(() => (sampleDue = true), SAMPLE_EVERY_MS);
+  while (elapsed() < GIVE_UP_MS) {
+    if (sampleDue) {
+      sampleDue = false;
+      display.update(elapsed(), await sample(), note());
+      if (await allDone()) {
+        doneAt = elapsed();
+        break;
+      }
+    }
+    await backend.step();
+  }
+  clock.clearInterval(sampler);
+  // Let what is due right after the end run too (a late or duplicate onComplete would show).
+  const endAt = elapsed();
+  while (elapsed() - endAt < GRACE_MS && (await backend.step()));
+  display.finish(doneAt ?? elapsed(), await sample(), note());
+  seen = await t.query(api.demo.observed, { counterKey: COUNTER_KEY });
+} finally {
+  poolLog.release();
+  backend.stop();
+}
+
+/** Status of every job not yet finished (a finished status is final), and the pipeline's progress. */
+async function sample(): Promise<PoolView[]> {
+  for (const { key } of POOLS) {
+    const open = ids[key].filter((id) => latest[key].get(id)?.state !== "finished");
+    if (open.length === 0) continue;
+    const statuses = await t.query(api.demo.statuses, { pool: key, ids: open });
+    open.forEach((id, i) => latest[key].set(id, statuses[i]!));
+  }
+  const runs = await t.run((ctx) => ctx.db.query("pipelineRuns").collect());
+  pipelineDone = runs.filter((r) => r.step2 !== undefined).length;
+  return POOLS.map(({ key, name, cap }) => {
+    const view: PoolView = { name, cap, jobs: ids[key].length, pending: 0, retrying: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    for (const id of ids[key]) {
+      const s = latest[key].get(id)!;
+      if (s.state === "running") view.running += 1;
+      else if (s.state === "pending") view[s.previousAttempts > 0 ? "retrying" : "pending"] += 1;
+      else if (s.outcome === "success") view.succeeded += 1;
+      else if (s.outcome === "failed") view.failed += 1;
+      else if (s.outcome === "canceled") view.canceled += 1;
+    }
+    return view;
+  });
+}
+
+/** Every job finished and had its onComplete, and every pipeline run did both steps. */
+async function allDone(): Promise<boolean> {
+  const unfinished = POOLS.some(({ key }) => ids[key].some((id) => latest[key].get(id)?.state !== "finished"));
+  if (unfinished || pipelineDone < PIPELINE_RUNS) return false;
+  const { completions } = await t.query(api.demo.observed, { counterKey: COUNTER_KEY });
+  return completions.length >= POOLS.reduce((n, { key }) => n + ids[key].length, 0);
+}
+
+function note() {
+  return `${canceled.length} queued scrapes canceled · pipeline ${pipelineDone}/${PIPELINE_RUNS} runs chained step1 → onComplete → step2`;
+}
+
+// ---- Summary and checks -----------------------------------------------------------------
+
+const attemptsOfKey = new Map(seen.attempts.map((a) => [a.key, a.count]));
+const firstStartOfKey = new Map(seen.attempts.map((a) => [a.key, a.firstAt - START_TIME]));
+const gaugeMax = new Map(seen.gauges.map((g) => [g.pool, g.max]));
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+}
+const mostRunning = (key: PoolKey) => Math.max(poolLog.maxRunning[key], gaugeMax.get(key) ?? 0);
+const outcomeOf = (key: PoolKey, id: string) => {
+  const s = latest[key].get(id);
+  return s?.state === "finished" ? s : undefined;
+};
+
+const rows: PoolSummary[] = [];
+let jobCount = 0, missing = 0, twice = 0, disagree = 0;
+for (const { key, name, cap } of POOLS) {
+  const calls = seen.completions.filter((c) => c.pool === key);
+  const callsOf = new Map<string, number>();
+  for (const c of calls) callsOf.set(c.workId, (callsOf.get(c.workId) ?? 0) + 1);
+  jobCount += ids[key].length;
+  missing += ids[key].filter((id) => !callsOf.has(id)).length;
+  twice += ids[key].filter((id) => (callsOf.get(id) ?? 0) > 1).length;
+  disagree += calls.filter((c) => outcomeOf(key, c.workId)?.outcome !== c.outcome).length;
+  const attempts = ids[key].map((id) => outcomeOf(key, id)?.attempts ?? 0);
+  rows.push({
+    name,
+    cap,
+    jobs: ids[key].length,
+    succeeded: calls.filter((c) => c.outcome === "success").length,
+    failed: calls.filter((c) => c.outcome === "failed").length,
+    canceled: calls.filter((c) => c.outcome === "canceled").length,
+    attempts: attempts.reduce((a, b) => a + b, 0),
+    retries: attempts.reduce((a, b) => a + Math.max(0, b - 1), 0),
+    makespanMs: Math.max(0, ...calls.map((c) => c.at - START_TIME)),
+    lagP50Ms: percentile(poolLog.startLags[key], 0.5),
+    lagP95Ms: percentile(poolLog.startLags[key], 0.95),
+    maxRunning: mostRunning(key),
+  });
+}
+const canceledUrls = pages.filter((_, i) => toCancel(i)).map((p) => p.url);
+const delayed = pages.filter((p, i) => p.delayMs > 0 && !toCancel(i));
+const early = delayed.filter((p) => (firstStartOfKey.get(p.url) ?? Infinity) < p.delayMs).length;
+const emailOutcomes = ids.email.map((id, i) => ({ email: emails[i]!.email, status: outcomeOf("email", id) }));
+const goodRuns = seen.pipelineRuns.filter((r) => r.step1 === r.input.toUpperCase() && r.step2 === `${r.step1}!`);
+
+const checks: Check[] = [
+  {
+    ok: POOLS.every(({ key, cap }) => mostRunning(key) <= cap),
+    what: "cap held",
+    detail: `most running at once ${POOLS.map(({ key, cap }) => `${key} ${mostRunning(key)}/${cap}`).join(", ")}`,
+  },
+  {
+    ok: seen.counter === INCREMENTS,
+    what: "counter exact",
+    detail: `${seen.counter}/${INCREMENTS} after ${INCREMENTS} concurrent increments through the serial pool`,
+  },
+  {
+    ok: missing + twice + disagree === 0 && seen.completions.length === jobCount,
+    what: "one onComplete per job",
+    detail: `${jobCount} jobs, ${seen.completions.length} calls: ${missing} missing, ${twice} twice, ${disagree} disagreeing with status`,
+  },
+  {
+    ok: canceled.every((id) => outcomeOf("scrape", id)?.outcome === "canceled" && outcomeOf("scrape", id)?.attempts === 0) &&
+      canceledUrls.every((url) => !attemptsOfKey.has(url)),
+    what: "canceled jobs never ran",
+    detail: `${canceled.length} delayed scrapes canceled while queued: ${canceledUrls.filter((u) => attemptsOfKey.has(u)).length} ran`,
+  },
+  {
+    ok: early === 0 && delayed.every((p) => firstStartOfKey.has(p.url)),
+    what: "delays held",
+    detail: `${delayed.length} delayed scrapes, ${early} started before their delay was over`,
+  },
+  {
+    ok: emailOutcomes.every(({ email, status }) =>
+      status !== undefined &&
+      (status.attempts ?? 0) <= MAX_EMAIL_ATTEMPTS &&
+      status.attempts === attemptsOfKey.get(email) &&
+      (!email.endsWith("@invalid.example") || (status.outcome === "failed" && status.attempts === 1))),
+    what: "retry policy",
+    detail: `≤ ${MAX_EMAIL_ATTEMPTS} attempts per email, NonRetryableError after 1, status attempts = the app's own count`,
+  },
+  {
+    ok: goodRuns.length === PIPELINE_RUNS && seen.pipelineRuns.length === PIPELINE_RUNS,
+    what: "pipeline complete",
+    detail: `${goodRuns.length}/${PIPELINE_RUNS} runs have step1 and step2`,
+  },
+  {
+    ok: doneAt !== null && poolLog.runningNow() === 0 && poolLog.problems.length === 0,
+    what: "finished cleanly",
+    detail: doneAt === null
+      ? `work still unfinished after ${seconds(elapsed())} of scheduler time`
+      : `pools idle at the end (${poolLog.runningNow()} running), ${poolLog.problems.length} warnings or errors logged` +
+        (poolLog.problems[0] ? `, the first: ${poolLog.problems[0].slice(0, 300)}` : ""),
+  },
+];
+
+const lastOnComplete = Math.max(...rows.map((r) => r.makespanMs));
+const wall = (performance.now() - wallStart) / 1000;
+printSummary(
+  rows,
+  checks,
+  `seed ${seed} · ${jobs} emails, ${pages.length} pages, ${INCREMENTS} increments, ${PIPELINE_RUNS} pipeline runs · ` +
+    `${seconds(lastOnComplete)} of scheduler time in ${wall.toFixed(1)} s real time`,
+);
+process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
