@@ -30,7 +30,11 @@ test("the inspection module sees the pool's tables", async () => {
   const before = await snapshot(t);
   expect(before.counts.work).toBe(1);
   const { runUntil } = await import("./setup.js");
-  await runUntil(t, async () => (await snapshot(t)).work[0]?.state === "finished");
+  // Until the loop has freed the slot and gone to sleep.
+  await runUntil(t, async () => {
+    const s = await snapshot(t);
+    return s.work[0]?.state === "finished" && s.runStatus?.state === "scheduled" && s.poolState?.running.length === 0;
+  });
   const after = await snapshot(t);
   expect(after.work[0]).toMatchObject({ state: "finished", outcome: "success" });
   // Only the sweep of retained outcomes is left, a day later.

@@ -87,14 +87,15 @@ export async function writeOutcome(
   work: Doc<"work">,
   outcome: { result: RunResult; attempts: number; now: number },
   extra: { callbackPending?: boolean; onCompleteError?: string },
-): Promise<void> {
+): Promise<{ expiresAt?: number }> {
   await deletePayload(db, work.argsPayloadId);
   if (work.statusTtl === 0 && !extra.callbackPending) {
     await deletePayload(db, work.onComplete?.contextPayloadId);
     await db.delete("work", work._id);
-    return;
+    return {};
   }
   const { result, attempts, now } = outcome;
+  const expiresAt = work.statusTtl === 0 ? undefined : expiryOf(now, work.statusTtl);
   await db.replace("work", work._id, {
     ...withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError"]),
     state: "finished",
@@ -102,10 +103,16 @@ export async function writeOutcome(
     outcome: result.kind,
     ...(result.kind === "failed" ? { error: result.error } : {}),
     finishedAt: now,
-    ...(work.statusTtl === 0 ? {} : { expiresAt: expiryOf(now, work.statusTtl) }),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
     ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
     ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
   });
+  return expiresAt !== undefined ? { expiresAt } : {};
+}
+
+/** The earlier of two optional times. */
+export function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function withoutFields<T extends object, K extends keyof T>(obj: T, keys: K[]): Omit<T, K> {
@@ -143,6 +150,7 @@ export async function settleReports(
   const now = Date.now();
   const tally = emptyTally();
   const items: { workId: Id<"work">; attempt: number }[] = [];
+  let expiresAt: number | undefined;
   for (const report of reports) {
     const work = await ctx.db.get("work", report.workId);
     if (!work || work.state !== "running" || work.attempts !== report.attempt) {
@@ -164,14 +172,15 @@ export async function settleReports(
     if (report.skipCallback === undefined && wantsCallback(work.onComplete, s.result.kind)) {
       onCompleteError = await runOnComplete(ctx, work, s.result, logger);
     }
-    await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
+    const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
+    expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
       workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts,
       ...(s.result.kind === "failed" ? { error: s.result.error } : {}),
     });
   }
   if (items.length === 0) return;
-  await ctx.db.insert("pendingCompletion", { items, ...tally });
+  await ctx.db.insert("pendingCompletion", { items, ...tally, ...(expiresAt !== undefined ? { expiresAt } : {}) });
   await wakeLoop(ctx, now);
 }
 
@@ -216,19 +225,20 @@ export const finalize = internalMutation({
 /**
  * Settling done by the loop (cancel of a pending job, recovery). onComplete
  * never runs inside the loop's transaction, so a job that needs it is marked
- * callbackPending; the caller schedules `finalize` for the returned ids.
+ * callbackPending and the caller schedules `finalize` for it. Returns that,
+ * and when the kept outcome expires.
  */
 export async function settleInLoop(
   db: MutationCtx["db"],
   work: Doc<"work">,
   s: Settlement,
   now: number,
-): Promise<boolean> {
+): Promise<{ callbackPending: boolean; expiresAt?: number }> {
   if (s.kind === "retry") {
     await requeue(db, work, s);
-    return false;
+    return { callbackPending: false };
   }
   const callbackPending = wantsCallback(work.onComplete, s.result.kind);
-  await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending });
-  return callbackPending;
+  const written = await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending });
+  return { callbackPending, ...written };
 }

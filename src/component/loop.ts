@@ -22,14 +22,14 @@ import {
   REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
 } from "./constants.js";
-import { freeSlots, nextWake, type Wake } from "./core/plan.js";
+import { freeSlots, nextWake, watchdogAction, type Wake } from "./core/plan.js";
 import { settle } from "./core/transitions.js";
-import { settleInLoop } from "./complete.js";
+import { earliest, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
-import { cancelIfPending } from "./wake.js";
+import { cancelIfPending, wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
@@ -47,11 +47,16 @@ export const main = internalMutation({
     const config = await readConfig(ctx.db);
     const logger = createLogger(config.logLevel);
     const stored = await ctx.db.query("poolState").first();
-    const state = stored ?? {
+    const state: Omit<Doc<"poolState">, "_id" | "_creationTime"> = stored ?? {
       running: [],
       counters: zeroCounters(),
       windowStart: now,
       nextRecoveryAt: now + RECOVERY_INTERVAL_MS,
+    };
+    // Earliest expiry of a kept outcome: null = none, undefined = unknown.
+    let nextExpiry = state.nextExpiryAt;
+    const expiring = (at: number | undefined) => {
+      if (at !== undefined && nextExpiry !== undefined) nextExpiry = earliest(nextExpiry ?? undefined, at);
     };
     const running = new Map<Id<"work">, RunningEntry>(state.running.map((e) => [e.workId, e]));
     const counters = { ...state.counters };
@@ -68,6 +73,7 @@ export const main = internalMutation({
       counters.failed += row.failed;
       counters.canceled += row.canceled;
       counters.retries += row.retries;
+      expiring(row.expiresAt);
       await ctx.db.delete("pendingCompletion", row._id);
     }
     backlogNow ||= completions.length === COMPLETION_BATCH;
@@ -76,7 +82,9 @@ export const main = internalMutation({
     /** Ends a pending job as canceled; its onComplete runs in `finalize`. */
     const cancelPending = async (work: Doc<"work">) => {
       const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
-      if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
+      const settled = await settleInLoop(ctx.db, work, s, now);
+      if (settled.callbackPending) toFinalize.push(work._id);
+      expiring(settled.expiresAt);
       counters.canceled += 1;
       logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", attempts: work.attempts });
     };
@@ -104,7 +112,9 @@ export const main = internalMutation({
         if (!stillRunning(work, entry)) continue;
         running.delete(entry.workId);
         const s = settle(work, { kind: "failed", error: reason }, now, Math.random);
-        if (await settleInLoop(ctx.db, work, s, now)) toFinalize.push(work._id);
+        const settled = await settleInLoop(ctx.db, work, s, now);
+        if (settled.callbackPending) toFinalize.push(work._id);
+        expiring(settled.expiresAt);
         if (s.kind === "retry") counters.retries += 1;
         else if (s.result.kind === "canceled") counters.canceled += 1;
         else counters.failed += 1;
@@ -169,15 +179,23 @@ export const main = internalMutation({
         logLevel: config.logLevel,
       });
     }
-    const expired = await ctx.db
-      .query("work")
-      .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now))
-      .take(SWEEP_BATCH);
-    for (const work of expired) {
-      await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
-      await ctx.db.delete("work", work._id);
+    // Read `work` only when an outcome is due to expire (or none is known).
+    if (nextExpiry === undefined || (nextExpiry !== null && nextExpiry <= now)) {
+      const expired = await ctx.db
+        .query("work")
+        .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now))
+        .take(SWEEP_BATCH);
+      for (const work of expired) {
+        await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
+        await ctx.db.delete("work", work._id);
+      }
+      backlogNow ||= expired.length === SWEEP_BATCH;
+      const first = await ctx.db
+        .query("work")
+        .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0))
+        .first();
+      nextExpiry = first?.expiresAt ?? null;
     }
-    backlogNow ||= expired.length === SWEEP_BATCH;
     let windowStart = state.windowStart;
     let reported = counters;
     if (now - windowStart >= REPORT_INTERVAL_MS) {
@@ -192,25 +210,41 @@ export const main = internalMutation({
       freeAfter > 0
         ? await ctx.db.query("pendingStart").withIndex("by_readyAt").first()
         : null;
-    const nextExpiring = await ctx.db
-      .query("work")
-      .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0))
-      .first();
     const wake = nextWake({
       nowMs: now,
       backlogNow,
       freeSlots: freeAfter,
       nextReadyAt: nextPending?.readyAt,
-      running: running.size,
-      nextRecoveryAt,
-      nextExpiry: nextExpiring?.expiresAt,
+      nextExpiry: nextExpiry ?? undefined,
     });
+
+    // While jobs run, one watchdog wakes the loop at nextRecoveryAt.
+    if (running.size === 0) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
+    let watchdog = state.watchdog;
+    switch (watchdogAction(running.size, watchdog, now)) {
+      case "schedule": {
+        const scheduledId = await ctx.scheduler.runAt(nextRecoveryAt, internal.loop.watchdog, {});
+        watchdog = { at: nextRecoveryAt, scheduledId };
+        break;
+      }
+      case "cancel":
+        await cancelIfPending(ctx, watchdog!.scheduledId);
+        watchdog = undefined;
+        break;
+      case "none":
+        watchdog = undefined;
+        break;
+      case "keep":
+        break;
+    }
 
     const nextState = {
       running: [...running.values()],
       counters: reported,
       windowStart,
-      nextRecoveryAt: running.size > 0 ? nextRecoveryAt : now + RECOVERY_INTERVAL_MS,
+      nextRecoveryAt,
+      ...(watchdog ? { watchdog } : {}),
+      nextExpiryAt: nextExpiry ?? null,
     };
     if (stored === null) await ctx.db.insert("poolState", nextState);
     else await ctx.db.replace("poolState", stored._id, nextState);
@@ -337,3 +371,17 @@ function logReport(
     failureRate: ended === 0 ? 0 : c.failed / ended,
   });
 }
+
+/**
+ * Wakes the loop while jobs run, once per RECOVERY_INTERVAL_MS, so that it
+ * checks them against the scheduler even if no completion comes (a lost
+ * worker). Scheduled by the loop only while jobs run.
+ */
+export const watchdog = internalMutation({
+  args: {},
+  returns: v.null(),
+  handler: async (ctx) => {
+    await wakeLoop(ctx, Date.now());
+    return null;
+  },
+});

@@ -85,6 +85,8 @@ export default defineSchema({
     failed: v.number(),
     canceled: v.number(),
     retries: v.number(),
+    /** Earliest expiry among the outcomes these items keep, if any. */
+    expiresAt: v.optional(v.number()),
   }),
 
   /** Cancel requests, for the loop to apply. */
@@ -145,5 +147,17 @@ export default defineSchema({
     windowStart: v.number(),
     /** Next time the loop checks running jobs against the scheduler. */
     nextRecoveryAt: v.number(),
+    /**
+     * The watchdog that wakes the loop at nextRecoveryAt; scheduled only
+     * while jobs run, so an idle pool has nothing scheduled.
+     */
+    watchdog: v.optional(
+      v.object({ at: v.number(), scheduledId: v.id("_scheduled_functions") }),
+    ),
+    /**
+     * Earliest expiry of a retained outcome: null = none, absent = unknown
+     * (look it up). Kept so the loop reads `work` only when rows expire.
+     */
+    nextExpiryAt: v.optional(v.union(v.number(), v.null())),
   }),
 });

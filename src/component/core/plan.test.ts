@@ -12,6 +12,7 @@ import {
   freeSlots,
   needsWake,
   nextWake,
+  watchdogAction,
   type IterationOutcome,
 } from "./plan.js";
 
@@ -35,8 +36,6 @@ function outcome(extra: Partial<IterationOutcome> = {}): IterationOutcome {
     nowMs: NOW,
     backlogNow: false,
     freeSlots: 10,
-    running: 0,
-    nextRecoveryAt: NOW + RECOVERY_INTERVAL_MS,
     ...extra,
   };
 }
@@ -76,7 +75,6 @@ describe("nextWake", () => {
     const o = outcome({
       backlogNow: true,
       freeSlots: 0,
-      running: 10,
       nextReadyAt: NOW + HOUR,
       nextExpiry: NOW + HOUR,
     });
@@ -85,12 +83,6 @@ describe("nextWake", () => {
 
   test("a pool with nothing pending, running or retained goes idle", () => {
     expect(nextWake(outcome())).toEqual({ kind: "idle" });
-  });
-
-  test("a recovery time alone does not wake a pool with nothing running", () => {
-    expect(
-      nextWake(outcome({ running: 0, nextRecoveryAt: NOW + SECOND })),
-    ).toEqual({ kind: "idle" });
   });
 
   test("a delayed job with a free slot wakes the loop when it becomes due", () => {
@@ -115,35 +107,14 @@ describe("nextWake", () => {
 
   test("a due job with no free slot does not wake the loop: a completion will", () => {
     expect(
-      nextWake(
-        outcome({ freeSlots: 0, running: 10, nextReadyAt: NOW - SECOND }),
-      ),
-    ).toEqual({
-      kind: "at",
-      atMs: NOW + RECOVERY_INTERVAL_MS,
-    });
+      nextWake(outcome({ freeSlots: 0, nextReadyAt: NOW - SECOND })),
+    ).toEqual({ kind: "idle" });
   });
 
   test("a paused pool (cap 0) with nothing running does not wake for waiting jobs", () => {
     expect(
-      nextWake(outcome({ freeSlots: 0, running: 0, nextReadyAt: NOW })),
+      nextWake(outcome({ freeSlots: 0, nextReadyAt: NOW })),
     ).toEqual({ kind: "idle" });
-  });
-
-  test("running jobs wake the loop for the recovery check", () => {
-    expect(nextWake(outcome({ running: 3, freeSlots: 7 }))).toEqual({
-      kind: "at",
-      atMs: NOW + RECOVERY_INTERVAL_MS,
-    });
-  });
-
-  test("an overdue recovery check makes the loop run again at once", () => {
-    expect(
-      nextWake(outcome({ running: 1, nextRecoveryAt: NOW - SECOND })),
-    ).toEqual({ kind: "now" });
-    expect(nextWake(outcome({ running: 1, nextRecoveryAt: NOW }))).toEqual({
-      kind: "now",
-    });
   });
 
   test("a retained outcome wakes an otherwise idle loop when it expires", () => {
@@ -175,11 +146,6 @@ describe("nextWake", () => {
         what: "a delayed job due before the recovery check wakes the loop for the job",
         o: { running: 2, freeSlots: 8, nextReadyAt: NOW + 10 * SECOND },
         atMs: NOW + 10 * SECOND,
-      },
-      {
-        what: "a recovery check before a delayed job wakes the loop for the check",
-        o: { running: 2, freeSlots: 8, nextReadyAt: NOW + HOUR },
-        atMs: NOW + RECOVERY_INTERVAL_MS,
       },
       {
         what: "an expiry before a delayed job wakes the loop for the expiry",
@@ -246,5 +212,26 @@ describe("needsWake", () => {
 
   test("a scheduled loop without a known wake time is woken", () => {
     expect(needsWake({ state: "scheduled" }, readyAt)).toBe(true);
+  });
+});
+
+describe("watchdogAction", () => {
+  eachCase(
+    [
+      { running: 3, watchdog: undefined, action: "schedule", why: "jobs run and no watchdog is set" },
+      { running: 3, watchdog: { at: NOW + SECOND }, action: "keep", why: "jobs run and a watchdog is pending" },
+      { running: 3, watchdog: { at: NOW }, action: "schedule", why: "jobs run and the watchdog is due or has fired" },
+      { running: 0, watchdog: { at: NOW + SECOND }, action: "cancel", why: "nothing runs and a watchdog is pending" },
+      { running: 0, watchdog: { at: NOW - SECOND }, action: "none", why: "nothing runs and the watchdog has fired" },
+      { running: 0, watchdog: undefined, action: "none", why: "nothing runs and none is set" },
+    ] as const,
+    (c) => `${c.action} when ${c.why}`,
+    ({ running, watchdog, action }) => {
+      expect(watchdogAction(running, watchdog, NOW)).toBe(action);
+    },
+  );
+
+  test("an idle pool never keeps a watchdog: nothing stays scheduled", () => {
+    expect(watchdogAction(0, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("cancel");
   });
 });

@@ -15,10 +15,6 @@ export type IterationOutcome = {
   freeSlots: number;
   /** Due time of the earliest job waiting to start, if any. */
   nextReadyAt?: number;
-  /** Jobs running after this iteration. */
-  running: number;
-  /** When running jobs are next checked against the scheduler. */
-  nextRecoveryAt: number;
   /** Earliest expiry of a retained outcome, if any. */
   nextExpiry?: number;
 };
@@ -32,8 +28,9 @@ export type Wake =
 /**
  * When the loop must run again. It never polls: it runs again at once only
  * while a queue has rows left, otherwise it sleeps until the first time
- * something becomes due (a delayed job with a slot free for it, the recovery
- * check while jobs run, the expiry of retained outcomes), or until woken.
+ * something becomes due (a delayed job with a slot free for it, the expiry
+ * of retained outcomes), or until woken: by an enqueue, a completion, a
+ * cancel, or, while jobs run, the recovery watchdog (see watchdogAction).
  */
 export function nextWake(o: IterationOutcome): Wake {
   if (o.backlogNow) return { kind: "now" };
@@ -41,7 +38,6 @@ export function nextWake(o: IterationOutcome): Wake {
   if (o.freeSlots > 0 && o.nextReadyAt !== undefined) {
     candidates.push(o.nextReadyAt);
   }
-  if (o.running > 0) candidates.push(o.nextRecoveryAt);
   if (o.nextExpiry !== undefined) {
     candidates.push(Math.max(o.nextExpiry, o.nowMs + SWEEP_MIN_INTERVAL_MS));
   }
@@ -65,4 +61,23 @@ export function needsWake(
   if (runStatus === null || runStatus.state === "idle") return true;
   if (runStatus.state === "running") return false;
   return runStatus.wakeAt === undefined || runStatus.wakeAt > readyAt;
+}
+
+export type Watchdog = { at: number };
+export type WatchdogAction = "keep" | "schedule" | "cancel" | "none";
+
+/**
+ * The recovery watchdog wakes the loop at nextRecoveryAt while jobs run, so
+ * that a lost worker is noticed even if nothing else happens. One is
+ * scheduled at a time; none while nothing runs (an idle pool schedules
+ * nothing).
+ */
+export function watchdogAction(
+  running: number,
+  watchdog: Watchdog | undefined,
+  nowMs: number,
+): WatchdogAction {
+  const pending = watchdog !== undefined && watchdog.at > nowMs;
+  if (running > 0) return pending ? "keep" : "schedule";
+  return pending ? "cancel" : "none";
 }
