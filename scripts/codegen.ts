@@ -91,6 +91,11 @@ const FUNCTION_DIRS: FunctionDir[] = [
     kind: "app",
     childComponents: KNOWN_CHILD_COMPONENTS,
   },
+  {
+    dir: "bench/app",
+    kind: "app",
+    childComponents: KNOWN_CHILD_COMPONENTS,
+  },
 ];
 
 const REPO_ROOT = path.resolve(

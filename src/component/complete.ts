@@ -146,13 +146,15 @@ export async function settleReports(
   ctx: Pick<MutationCtx, "db" | "scheduler" | "runMutation">,
   reports: Report[],
   logger: Logger,
+  /** Rows the caller already read in this transaction (saves a read). */
+  known?: Doc<"work">,
 ): Promise<void> {
   const now = Date.now();
   const tally = emptyTally();
   const items: { workId: Id<"work">; attempt: number }[] = [];
   let expiresAt: number | undefined;
   for (const report of reports) {
-    const work = await ctx.db.get("work", report.workId);
+    const work = known?._id === report.workId ? known : await ctx.db.get("work", report.workId);
     if (!work || work.state !== "running" || work.attempts !== report.attempt) {
       logger.debug("ignored a report for an attempt that is not running", report.workId, report.attempt);
       continue;

@@ -215,7 +215,9 @@ export const main = internalMutation({
       backlogNow,
       freeSlots: freeAfter,
       nextReadyAt: nextPending?.readyAt,
-      nextExpiry: nextExpiry ?? undefined,
+      // While jobs run, completions and the watchdog wake the loop anyway; a
+      // wake for an expiry would only be scheduled to be canceled.
+      nextExpiry: running.size === 0 ? (nextExpiry ?? undefined) : undefined,
     });
 
     // While jobs run, one watchdog wakes the loop at nextRecoveryAt.

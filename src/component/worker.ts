@@ -163,7 +163,8 @@ export const runMutation = internalMutation({
     } catch (e) {
       result = failure(e);
     }
-    await settleReports(ctx, [{ workId: job.workId, attempt: job.attempt, result }], logger);
+    // The user's function cannot write our tables, so `work` is still current.
+    await settleReports(ctx, [{ workId: job.workId, attempt: job.attempt, result }], logger, work);
     return null;
   },
 });

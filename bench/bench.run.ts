@@ -1,0 +1,166 @@
+// `npm run bench`: this package against the published @convex-dev/workpool
+// 0.4.12, mounted side by side in convex-test (a fresh backend per run, see
+// driver.ts). Not a test: it asserts only that every job completed, and
+// writes bench/results/latest.md.
+//
+//   BENCH_N      jobs per run (default 1000)
+//   BENCH_REPS   repetitions of every run (default 3)
+//   BENCH_BIG_N  jobs of the one large run of this package (default 20000, 0 skips it)
+//   BENCH_BIG    its workload, kind:maxParallelism:variant (default action:50:oursTtl0;
+//                variant is ours, oursTtl0)
+//   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
+//                raw runs go beside it as .json)
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "vitest";
+import {
+  runWorkload,
+  VARIANTS,
+  type RunResult,
+  type Workload,
+} from "./driver.js";
+import { renderReport, type BenchMeta } from "./report.js";
+
+const env = process.env;
+const N = positiveInt("BENCH_N", 1000);
+const REPS = positiveInt("BENCH_REPS", 3);
+const BIG_N = env.BENCH_BIG_N === "0" ? 0 : positiveInt("BENCH_BIG_N", 20_000);
+const OUT = env.BENCH_OUT ?? "bench/results/latest.md";
+
+const WORKLOADS: Workload[] = [
+  { kind: "action", maxParallelism: 10 },
+  { kind: "action", maxParallelism: 50 },
+  { kind: "mutation", maxParallelism: 10 },
+  { kind: "mutation", maxParallelism: 50 },
+];
+/**
+ * The large run. By default actions at p = 50 with statusTtl 0: the cheapest
+ * to drain under convex-test (whose queries scan every document of a
+ * component, so its wall time grows with the rows a pool holds), which keeps
+ * the bench within its time budget.
+ */
+const BIG = parseBig(env.BENCH_BIG ?? "action:50:oursTtl0");
+const WARMUP_N = Math.min(N, 200);
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return n;
+}
+
+function parseBig(spec: string) {
+  const [kind, p, variant] = spec.split(":");
+  if (
+    (kind !== "action" && kind !== "mutation") ||
+    !WORKLOADS.some((w) => w.maxParallelism === Number(p)) ||
+    (variant !== "ours" && variant !== "oursTtl0")
+  ) {
+    throw new Error(
+      `BENCH_BIG must be kind:maxParallelism:variant with a workload of the table, e.g. action:50:oursTtl0; got ${spec}`,
+    );
+  }
+  return { kind, maxParallelism: Number(p), variant } as const;
+}
+
+/** Mutes the packages' log lines, counting them, and keeps the first few problems. */
+function muteConsole() {
+  const saved = { ...console };
+  const muted: Record<string, number> = {};
+  const problems: string[] = [];
+  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+    console[level] = (...args: unknown[]) => {
+      muted[level] = (muted[level] ?? 0) + 1;
+      if ((level === "warn" || level === "error") && problems.length < 5) {
+        problems.push(
+          args
+            .map((a) =>
+              a instanceof Error
+                ? a.message
+                : typeof a === "string"
+                  ? a
+                  : JSON.stringify(a),
+            )
+            .join(" "),
+        );
+      }
+    };
+  }
+  return {
+    muted,
+    problems,
+    restore: () => Object.assign(console, saved),
+    say: (line: string) => saved.log(line),
+  };
+}
+
+test("bench", async () => {
+  const startedAt = new Date().toISOString(); // before the clock is faked
+  const wall0 = performance.now();
+  const loadBefore = os.loadavg()[0]!;
+  const io = muteConsole();
+  const runs: RunResult[] = [];
+  let big: RunResult | null = null;
+  const progress = (r: RunResult) =>
+    io.say(
+      `[bench] ${r.variant} ${r.kind} p=${r.maxParallelism} n=${r.n}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
+        `makespan ${(r.makespanMs / 1000).toFixed(1)} s, ${(r.counts.writes / r.n).toFixed(2)} writes/job`,
+    );
+  try {
+    // Warm-up: every variant and kind once, not recorded.
+    for (const v of VARIANTS) {
+      for (const kind of ["action", "mutation"] as const) {
+        await runWorkload(v, { kind, maxParallelism: 10 }, WARMUP_N);
+      }
+    }
+    io.say(
+      `[bench] warmed up in ${((performance.now() - wall0) / 1000).toFixed(1)} s`,
+    );
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      for (const w of WORKLOADS) {
+        for (const v of order) {
+          const r = await runWorkload(v, w, N);
+          runs.push(r);
+          progress(r);
+        }
+      }
+    }
+    if (BIG_N > 0) {
+      big = await runWorkload(
+        VARIANTS.find((v) => v.id === BIG.variant)!,
+        BIG,
+        BIG_N,
+      );
+      progress(big);
+    }
+  } finally {
+    io.restore();
+  }
+
+  const meta: BenchMeta = {
+    startedAt,
+    node: process.version,
+    cpu: os.cpus()[0]?.model.trim() ?? "unknown CPU",
+    cores: os.cpus().length,
+    load: [loadBefore, os.loadavg()[0]!],
+    n: N,
+    reps: REPS,
+    runtimeS: (performance.now() - wall0) / 1000,
+    bigN: BIG_N,
+    bigWorkload: BIG_N > 0 ? BIG : null,
+    muted: io.muted,
+    problems: io.problems,
+  };
+  const markdown = renderReport(meta, WORKLOADS, runs, big);
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, markdown);
+  fs.writeFileSync(
+    OUT.replace(/\.md$/, "") + ".json",
+    JSON.stringify({ meta, runs, big }, null, 1),
+  );
+  console.log(`${markdown}\n(written to ${OUT})`);
+});

@@ -1,0 +1,286 @@
+/// <reference types="vite/client" />
+// A run: a fresh convex-test backend with the bench app and both packages
+// mounted side by side ("ours", and "published" with its nested batch-worker
+// at "published/batchWorker"), every component function instrumented. It
+// enqueues N jobs in chunks of 100, then steps the fake clock from timer to
+// timer, in time order, until every onComplete has run, and on for a day
+// after to count the work that follows.
+//
+// Why a backend per run: convex-test keeps every scheduled function's row
+// for good and scans all of a component's documents on every query, so in
+// one long-lived backend each run would be slower than the one before.
+import { convexTest } from "convex-test";
+import { vi } from "vitest";
+import type { GenericSchema, SchemaDefinition } from "convex/server";
+import oursTest from "convex-workpool/test";
+import publishedTest from "workpool-published/test";
+import batchWorkerTest from "@convex-dev/batch-worker/test";
+import schema from "./app/schema.js";
+import { api } from "./app/_generated/api.js";
+import {
+  copyCounts,
+  diffCounts,
+  emptyCounts,
+  instrumentModules,
+  type Counts,
+  type Modules,
+} from "./instrument.js";
+
+const appModules = import.meta.glob("./app/**/*.ts");
+
+export type Pool = "ours" | "published";
+export type Kind = "action" | "mutation";
+
+export type Variant = {
+  id: "ours" | "oursTtl0" | "published";
+  pool: Pool;
+  statusTtl?: number;
+  title: string;
+};
+
+export const VARIANTS: Variant[] = [
+  { id: "ours", pool: "ours", title: "ours (default retention)" },
+  { id: "oursTtl0", pool: "ours", statusTtl: 0, title: "ours (statusTtl 0)" },
+  { id: "published", pool: "published", title: "published 0.4.12" },
+];
+
+export type Workload = { kind: Kind; maxParallelism: number };
+
+export type RunResult = {
+  variant: Variant["id"];
+  kind: Kind;
+  maxParallelism: number;
+  n: number;
+  /** Component work from the first enqueue to the timer step of the last onComplete. */
+  counts: Counts;
+  /**
+   * Component work after that, until the pool has nothing left to do: the
+   * last loop runs, idle polling, and (one day later) the sweep of retained
+   * outcomes.
+   */
+  after: Counts;
+  /** Scheduler time from the first enqueue to the last onComplete's row. */
+  makespanMs: number;
+  /** Real time from the first enqueue to the step of the last onComplete. */
+  wallMs: number;
+  /** Real time of the enqueue calls alone (included in wallMs). */
+  enqueueWallMs: number;
+  /** Timers fired until the last onComplete. */
+  steps: number;
+};
+
+/**
+ * Scheduler time the bench keeps stepping after the last onComplete: past the
+ * default statusTtl (24 h), so that the sweep of retained outcomes is counted.
+ */
+export const AFTER_MS = 25 * 60 * 60_000;
+export const CHUNK = 100;
+const START_TIME = Date.UTC(2025, 0, 1);
+
+// Real clock, captured before timers are faked (only timers and Date are).
+const realNow = performance.now.bind(performance);
+
+/** Where each package's component functions count right now (a scratch object between runs). */
+const live: Record<Pool, Counts> = {
+  ours: emptyCounts(),
+  published: emptyCounts(),
+};
+
+type Global = { __benchDone?: number };
+const g = globalThis as Global;
+
+// Instrumented once; each backend registers the same maps.
+const oursModules = instrumentModules(oursTest.modules, () => live.ours);
+const publishedModules = instrumentModules(
+  publishedTest.modules,
+  () => live.published,
+);
+const batchWorkerModules = instrumentModules(
+  batchWorkerTest.modules,
+  () => live.published,
+  "batchWorker/",
+);
+
+/**
+ * A fresh backend with both packages, on a fresh fake clock (timers and
+ * Date only; performance stays real) set to the start time.
+ */
+function createBackend() {
+  vi.useRealTimers();
+  vi.useFakeTimers({
+    toFake: [
+      "setTimeout",
+      "clearTimeout",
+      "setInterval",
+      "clearInterval",
+      "Date",
+    ],
+  });
+  vi.setSystemTime(START_TIME);
+  const t = convexTest(schema, appModules);
+  type AnyTest = Parameters<typeof oursTest.register>[0];
+  const registerAs = (
+    name: string,
+    s: SchemaDefinition<GenericSchema, boolean>,
+    modules: Modules,
+  ) => (t as unknown as AnyTest).registerComponent(name, s, modules);
+  registerAs("ours", oursTest.schema, oursModules);
+  registerAs("published", publishedTest.schema, publishedModules);
+  registerAs(
+    "published/batchWorker",
+    batchWorkerTest.schema,
+    batchWorkerModules,
+  );
+  return t;
+}
+type Backend = ReturnType<typeof createBackend>;
+
+async function step(t: Backend) {
+  await vi.advanceTimersToNextTimerAsync();
+  await t.finishInProgressScheduledFunctions();
+}
+
+let runSeq = 0;
+
+/** Enqueues `n` jobs for `variant` and drives the clock until all have completed. */
+export async function runWorkload(
+  variant: Variant,
+  workload: Workload,
+  n: number,
+): Promise<RunResult> {
+  const run = `${variant.id}-${workload.kind}-p${workload.maxParallelism}-${n}-${++runSeq}`;
+  const t = createBackend();
+  const counts = emptyCounts();
+  live.ours = emptyCounts();
+  live.published = emptyCounts();
+  live[variant.pool] = counts;
+  g.__benchDone = 0;
+
+  const start = Date.now();
+  const wall0 = realNow();
+  for (let i = 0; i < n; i += CHUNK) {
+    await t.mutation(api.jobs.enqueueChunk, {
+      pool: variant.pool,
+      kind: workload.kind,
+      n: Math.min(CHUNK, n - i),
+      maxParallelism: workload.maxParallelism,
+      ...(variant.statusTtl !== undefined
+        ? { statusTtl: variant.statusTtl }
+        : {}),
+      run,
+    });
+  }
+  const enqueueWallMs = realNow() - wall0;
+
+  let steps = 0;
+  const maxSteps = 200 * n + 10_000;
+  while ((g.__benchDone ?? 0) < n) {
+    if (vi.getTimerCount() === 0) {
+      await t.finishInProgressScheduledFunctions();
+      if ((g.__benchDone ?? 0) >= n) break;
+      if (vi.getTimerCount() === 0) {
+        throw new Error(
+          `${run}: nothing left to run after ${g.__benchDone} of ${n} onCompletes`,
+        );
+      }
+    }
+    await step(t);
+    if (++steps > maxSteps)
+      throw new Error(
+        `${run}: still ${n - (g.__benchDone ?? 0)} jobs left after ${steps} timers`,
+      );
+  }
+  const wallMs = realNow() - wall0;
+  const main = copyCounts(counts);
+
+  const rows = await t.run(
+    async (ctx) =>
+      await ctx.db
+        .query("done")
+        .withIndex("by_run", (q) => q.eq("run", run))
+        .collect(),
+  );
+  if (rows.length !== n || new Set(rows.map((r) => r.workId)).size !== n) {
+    throw new Error(
+      `${run}: expected ${n} onComplete rows for distinct jobs, found ${rows.length}`,
+    );
+  }
+  const makespanMs = Math.max(...rows.map((r) => r.at)) - start;
+
+  // After: timers in time order up to a sentinel AFTER_MS later.
+  let over = false;
+  setTimeout(() => {
+    over = true;
+  }, AFTER_MS);
+  for (let s = 0; !over; s++) {
+    if (s > 100_000)
+      throw new Error(
+        `${run}: still busy ${s} timers after the last onComplete`,
+      );
+    await step(t);
+  }
+  const after = diffCounts(counts, main);
+  live[variant.pool] = emptyCounts();
+  if ((g.__benchDone ?? 0) !== n)
+    throw new Error(`${run}: ${g.__benchDone} onCompletes for ${n} jobs`);
+  const left = await pendingWork(t, variant.pool);
+  if (left.length > 0)
+    throw new Error(
+      `${run}: the pool still holds ${left.join(", ")} after the run`,
+    );
+
+  return {
+    variant: variant.id,
+    kind: workload.kind,
+    maxParallelism: workload.maxParallelism,
+    n,
+    counts: main,
+    after,
+    makespanMs,
+    wallMs,
+    enqueueWallMs,
+    steps,
+  };
+}
+
+type ComponentRunner = {
+  runInComponent: <T>(
+    path: string,
+    fn: (ctx: { db: any }) => Promise<T>,
+  ) => Promise<T>;
+};
+
+/**
+ * What a settled pool should no longer hold a day after its last job: jobs,
+ * queue rows, pending scheduled functions. Anything left is reported as an
+ * error of the run.
+ */
+async function pendingWork(t: Backend, pool: Pool): Promise<string[]> {
+  // Not in convex-test's types: runs a function in a component's context.
+  const { runInComponent } = t as unknown as ComponentRunner;
+  const tables =
+    pool === "ours"
+      ? [
+          "work",
+          "pendingStart",
+          "pendingCompletion",
+          "pendingCancelation",
+          "payload",
+        ]
+      : ["work", "pendingStart", "pendingCompletion", "pendingCancelation"];
+  return await runInComponent(pool, async (ctx) => {
+    const found: string[] = [];
+    for (const table of tables) {
+      const n = ((await ctx.db.query(table).collect()) as unknown[]).length;
+      if (n > 0) found.push(`${n} ${table} rows`);
+    }
+    const scheduled = (await ctx.db.system
+      .query("_scheduled_functions")
+      .collect()) as { state: { kind: string } }[];
+    const pending = scheduled.filter(
+      (s) => s.state.kind === "pending" || s.state.kind === "inProgress",
+    ).length;
+    if (pending > 0) found.push(`${pending} pending scheduled functions`);
+    return found;
+  });
+}
