@@ -2,22 +2,54 @@
 // The example app's use cases, each as the seeds describe it, on convex-test.
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import type { WorkId } from "convex-workpool";
 import workpool from "convex-workpool/test";
 import schema from "./convex/schema.js";
-import { api } from "./convex/_generated/api.js";
+import { api, internal } from "./convex/_generated/api.js";
 
 const modules = import.meta.glob("./convex/**/*.ts");
 
 function setup() {
   const t = convexTest(schema, modules);
-  for (const name of ["emailWorkpool", "scrapeWorkpool", "counterPool"]) workpool.register(t, name);
+  // Each pool under the name it is mounted with in convex.config.ts.
+  workpool.register(t, "emailWorkpool");
+  workpool.register(t, "scrapeWorkpool");
+  workpool.register(t, "counterPool");
+  workpool.register(t, "apiWorkpool");
   return t;
 }
 
+// Pools schedule their work: fake timers let a test run it all at once.
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
-const drain = (t: ReturnType<typeof setup>) => t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+type T = ReturnType<typeof setup>;
+
+/**
+ * Runs everything the pools scheduled, and what that scheduled, until none
+ * is left. The clock jumps as far as the last timer: past the 24 h for
+ * which finished jobs keep their status.
+ */
+const drain = (t: T) => t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+
+/** Fires timers one at a time, in time order, running what they start, until `done()` holds. */
+async function runUntil(t: T, done: () => Promise<boolean>) {
+  for (let step = 0; step < 10_000; step++) {
+    await t.finishInProgressScheduledFunctions();
+    if (await done()) return;
+    if (vi.getTimerCount() === 0) throw new Error("runUntil: nothing left to run and the condition does not hold");
+    await vi.advanceTimersToNextTimerAsync();
+  }
+  throw new Error("runUntil: the condition did not hold");
+}
+
+/** Moves the clock `ms` forward in steps, running what comes due on the way. */
+async function advance(t: T, ms: number, stepMs = 60_000) {
+  for (let elapsed = 0; elapsed < ms; elapsed += stepMs) {
+    await vi.advanceTimersByTimeAsync(Math.min(stepMs, ms - elapsed));
+    await t.finishInProgressScheduledFunctions();
+  }
+}
 
 test("sign-up sends a welcome email and onComplete logs it", async () => {
   const t = setup();
@@ -56,6 +88,8 @@ test("the scraper fetches a batch, at most 5 at a time, and later ones after the
   await drain(t);
   const pages = await t.run((ctx) => ctx.db.query("pages").collect());
   expect(pages.map((p) => p.url).sort()).toEqual([...urls, "https://example.com/later"].sort());
+  // The gauge saw the pool use its 5 slots, and never more.
+  expect(await t.query(api.gauges.get, { name: "scraper" })).toEqual({ current: 0, max: 5 });
 });
 
 test("the serial counter pool makes 50 concurrent increments exact", async () => {
@@ -73,11 +107,104 @@ test("a two-step pipeline chains through onComplete", async () => {
   expect(run).toMatchObject({ step1: "HELLO", step2: "HELLO!" });
 });
 
-test("an enqueued query's result reaches onComplete", async () => {
+test("an enqueued query's result reaches its onComplete (defined with defineOnComplete)", async () => {
   const t = setup();
   await t.mutation(api.emails.signUp, { email: "a@example.com" });
   await t.mutation(api.reports.requestMonthly, { month: "2024-01" });
   await drain(t);
   const reports = await t.run((ctx) => ctx.db.query("reports").collect());
   expect(reports).toMatchObject([{ month: "2024-01", users: 1 }]);
+});
+
+test("external API: never more than 2 calls in flight; flaky endpoints are retried", async () => {
+  const t = setup();
+  const endpoints = Array.from({ length: 10 }, (_, i) => (i % 4 === 0 ? `/flaky/${i}` : `/items/${i}`));
+  const ids = await t.mutation(api.externalApi.fetchAll, { endpoints });
+  const statuses = () => t.query(api.externalApi.statuses, { workIds: ids });
+  await runUntil(t, async () => (await statuses()).every((s) => s.state === "finished"));
+  // The gauge saw the pool use its 2 slots, and never more.
+  expect(await t.query(api.gauges.get, { name: "externalApi" })).toEqual({ current: 0, max: 2 });
+  const calls = await t.run((ctx) => ctx.db.query("apiCalls").collect());
+  expect(calls).toHaveLength(13); // 10 endpoints, the 3 flaky ones twice
+  expect((await statuses()).map((s) => s.state === "finished" && [s.outcome, s.attempts])).toEqual(
+    endpoints.map((e) => ["success", e.startsWith("/flaky") ? 2 : 1]),
+  );
+  const results = await t.run((ctx) => ctx.db.query("apiResults").collect());
+  expect(results.map((r) => [r.workId, r.endpoint, r.outcome]).sort()).toEqual(
+    ids.map((id, i) => [id, endpoints[i], "success"]).sort(),
+  );
+});
+
+test("external API: a POST enqueued with retry: false is not retried", async () => {
+  const t = setup();
+  const workId = await t.mutation(api.externalApi.postEvent, { endpoint: "/flaky/hook", event: "signup" });
+  await runUntil(t, async () => (await t.query(api.externalApi.statuses, { workIds: [workId] }))[0]!.state === "finished");
+  expect(await t.query(api.externalApi.statuses, { workIds: [workId] })).toMatchObject([
+    { state: "finished", outcome: "failed", attempts: 1, error: "503 Service Unavailable: POST /flaky/hook" },
+  ]);
+  expect(await t.run((ctx) => ctx.db.query("apiCalls").collect())).toHaveLength(1);
+  expect(await t.run((ctx) => ctx.db.query("apiResults").collect())).toMatchObject([
+    { workId, endpoint: "/flaky/hook", outcome: "failed", error: "503 Service Unavailable: POST /flaky/hook" },
+  ]);
+});
+
+test("status: pending while queued, then finished with its outcome, attempts and error", async () => {
+  const t = setup();
+  const ok = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
+  const bad = await t.mutation(api.emails.signUp, { email: "bob@invalid.example" });
+  const status = (workId: WorkId) => t.query(api.emails.getStatus, { workId });
+  expect(await status(ok.workId)).toEqual({ state: "pending", previousAttempts: 0 });
+  await runUntil(t, async () => (await status(bad.workId)).state === "finished" && (await status(ok.workId)).state === "finished");
+  expect(await status(ok.workId)).toMatchObject({ state: "finished", outcome: "success", attempts: 1 });
+  expect(await status(bad.workId)).toMatchObject({
+    state: "finished",
+    outcome: "failed",
+    attempts: 1,
+    error: "address rejected: bob@invalid.example",
+  });
+  // After statusTtl (24 h), only that it finished.
+  await advance(t, 25 * 60 * 60 * 1000, 60 * 60 * 1000);
+  expect(await status(ok.workId)).toEqual({ state: "finished" });
+});
+
+test("cancelAll cancels every queued email: none is sent, each onComplete says canceled", async () => {
+  const t = setup();
+  const emails = ["a@example.com", "b@example.com", "c@example.com"];
+  const ids = [];
+  for (const email of emails) ids.push((await t.mutation(api.emails.signUp, { email })).workId);
+  await t.mutation(api.emails.cancelAll, {});
+  await drain(t);
+  const log = await t.run((ctx) => ctx.db.query("emailLog").collect());
+  expect(log.map((l) => [l.workId, l.outcome]).sort()).toEqual(ids.map((id) => [id, "canceled"]).sort());
+  const users = await t.run((ctx) => ctx.db.query("users").collect());
+  expect(users.filter((u) => u.welcomed)).toEqual([]);
+});
+
+test("pausing the email pool holds queued emails, also across new enqueues; resuming sends them", async () => {
+  const t = setup();
+  await t.mutation(internal.emails.setPaused, { paused: true });
+  const first = await t.mutation(api.emails.signUp, { email: "a@example.com" });
+  await drain(t);
+  // A new enqueue does not undo the pause: emailPool has no maxParallelism of its own.
+  const second = await t.mutation(api.emails.signUp, { email: "b@example.com" });
+  await drain(t);
+  for (const { workId } of [first, second]) {
+    expect(await t.query(api.emails.getStatus, { workId })).toEqual({ state: "pending", previousAttempts: 0 });
+  }
+  expect(await t.run((ctx) => ctx.db.query("emailLog").collect())).toEqual([]);
+
+  await t.mutation(internal.emails.setPaused, { paused: false });
+  await drain(t);
+  const log = await t.run((ctx) => ctx.db.query("emailLog").collect());
+  expect(log.map((l) => l.outcome)).toEqual(["success", "success"]);
+});
+
+test("a report scheduled with runAtTime waits for its time", async () => {
+  const t = setup();
+  await t.mutation(api.emails.signUp, { email: "a@example.com" });
+  await t.mutation(api.reports.scheduleMonthly, { month: "2024-02", at: Date.now() + 60 * 60 * 1000 });
+  await advance(t, 59 * 60 * 1000);
+  expect(await t.run((ctx) => ctx.db.query("reports").collect())).toEqual([]);
+  await drain(t);
+  expect(await t.run((ctx) => ctx.db.query("reports").collect())).toMatchObject([{ month: "2024-02", users: 1 }]);
 });

@@ -2,10 +2,10 @@
 // how each send ended. The "email provider" is simulated: no network here.
 import { v } from "convex/values";
 import { NonRetryableError, vOnCompleteArgs, vWorkIdValidator, type WorkId } from "convex-workpool";
-import { internal } from "./_generated/api.js";
+import { components, internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
 import { internalAction, internalMutation, mutation, query } from "./_generated/server.js";
-import { emailPool } from "./workpools.js";
+import { EMAIL_SLOTS, emailPool } from "./workpools.js";
 
 export const signUp = mutation({
   args: { email: v.string() },
@@ -63,6 +63,10 @@ export const handleComplete = internalMutation({
 export const getStatus = query({
   args: { workId: vWorkIdValidator },
   handler: async (ctx, { workId }) => await emailPool.status(ctx, workId),
+  // { state: "pending", previousAttempts }   waiting to start (or to retry)
+  // { state: "running", previousAttempts }   an attempt is in flight
+  // { state: "finished", outcome, attempts, finishedAt, error? }
+  //   within statusTtl (default 24 h) of finishing; after it, { state: "finished" }
 });
 
 export const cancelWork = mutation({
@@ -79,6 +83,21 @@ export const cancelAll = mutation({
   returns: v.null(),
   handler: async (ctx) => {
     await emailPool.cancelAll(ctx);
+    return null;
+  },
+});
+
+/**
+ * Pauses or resumes sending, e.g. while the email provider is down. Run it
+ * from the dashboard or `npx convex run emails:setPaused '{"paused": true}'`.
+ * Paused, queued emails wait (new ones too); running ones finish.
+ */
+export const setPaused = internalMutation({
+  args: { paused: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { paused }) => {
+    const maxParallelism = paused ? 0 : EMAIL_SLOTS;
+    await ctx.runMutation(components.emailWorkpool.config.update, { maxParallelism });
     return null;
   },
 });

@@ -1,14 +1,14 @@
 // Queries can be enqueued too (less common): the result goes to onComplete.
 import { v } from "convex/values";
-import { vOnCompleteArgs } from "convex-workpool";
+import type { WorkId } from "convex-workpool";
 import { internal } from "./_generated/api.js";
-import { internalMutation, internalQuery, mutation } from "./_generated/server.js";
+import { internalQuery, mutation, type MutationCtx } from "./_generated/server.js";
 import { scrapePool } from "./workpools.js";
 
 export const requestMonthly = mutation({
   args: { month: v.string() },
   returns: v.string(),
-  handler: async (ctx, { month }): Promise<string> =>
+  handler: async (ctx, { month }): Promise<WorkId> =>
     await scrapePool.enqueueQuery(ctx, internal.reports.generate, { month }, {
       onComplete: internal.reports.save,
       context: { month },
@@ -21,11 +21,23 @@ export const generate = internalQuery({
   handler: async (ctx) => (await ctx.db.query("users").collect()).length,
 });
 
-export const save = internalMutation({
-  args: vOnCompleteArgs(v.object({ month: v.string() }), v.number()),
-  returns: v.null(),
-  handler: async (ctx, { context, result }) => {
+/** The same report, generated at a given time (epoch ms), e.g. the 1st of next month. */
+export const scheduleMonthly = mutation({
+  args: { month: v.string(), at: v.number() },
+  returns: v.string(),
+  handler: async (ctx, { month, at }): Promise<WorkId> =>
+    await scrapePool.enqueueQuery(ctx, internal.reports.generate, { month }, {
+      runAtTime: at,
+      onComplete: internal.reports.save,
+      context: { month },
+    }),
+});
+
+// An onComplete defined by the pool: its context and return value are typed.
+export const save = scrapePool.defineOnComplete({
+  context: v.object({ month: v.string() }),
+  returnValue: v.number(),
+  handler: async (ctx: MutationCtx, { context, result }) => {
     if (result.kind === "success") await ctx.db.insert("reports", { month: context.month, users: result.returnValue });
-    return null;
   },
 });

@@ -21,6 +21,21 @@ export default defineSchema({
   }),
   /** Monthly reports produced by an enqueued query. */
   reports: defineTable({ month: v.string(), users: v.number() }),
+  /** Every request the simulated external API received, with its attempt number. */
+  apiCalls: defineTable({
+    method: v.union(v.literal("GET"), v.literal("POST")),
+    endpoint: v.string(),
+    attempt: v.number(),
+  }).index("by_endpoint", ["endpoint"]),
+  /** How each external call ended (written by onComplete). */
+  apiResults: defineTable({
+    workId: v.string(),
+    endpoint: v.string(),
+    outcome: v.union(v.literal("success"), v.literal("failed"), v.literal("canceled")),
+    error: v.optional(v.string()),
+  }),
+  /** Jobs of one kind in flight, and the most ever at once (gauges.ts). */
+  gauges: defineTable({ name: v.string(), current: v.number(), max: v.number() }).index("by_name", ["name"]),
 
   // Tables of `npm run demo` (demo.ts): what it observes from the app side.
   /** Attempts started per job key (an email address or a URL), and when the first began. */

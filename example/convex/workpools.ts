@@ -3,9 +3,16 @@
 import { Workpool } from "convex-workpool";
 import { components } from "./_generated/api.js";
 
-/** High priority: its own 10 slots, flaky sends retried with backoff. */
+/** The email pool's slots when it is not paused (see emails.setPaused). */
+export const EMAIL_SLOTS = 10;
+
+/**
+ * High priority: its own slots, so scraping never delays an email; flaky
+ * sends retried with backoff. No `maxParallelism` here: a Workpool created
+ * with one sends it with every enqueue, which would undo a pause. The pool
+ * uses its stored cap instead, 10 until changed by `config.update`.
+ */
 export const emailPool = new Workpool(components.emailWorkpool, {
-  maxParallelism: 10,
   retryActionsByDefault: true,
   defaultRetryBehavior: { maxAttempts: 3, initialBackoffMs: 1000, base: 2 },
   statusTtl: 24 * 60 * 60 * 1000,
@@ -19,4 +26,10 @@ export const scrapePool = new Workpool(components.scrapeWorkpool, {
 /** Serial: increments run one at a time, so they never conflict. */
 export const counterPool = new Workpool(components.counterPool, {
   maxParallelism: 1,
+});
+
+/** The external API allows 2 requests at a time: never more in flight. */
+export const apiPool = new Workpool(components.apiWorkpool, {
+  maxParallelism: 2,
+  retryActionsByDefault: true,
 });

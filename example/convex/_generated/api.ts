@@ -10,6 +10,8 @@
 import type * as counters from "../counters.js";
 import type * as demo from "../demo.js";
 import type * as emails from "../emails.js";
+import type * as externalApi from "../externalApi.js";
+import type * as gauges from "../gauges.js";
 import type * as pipeline from "../pipeline.js";
 import type * as reports from "../reports.js";
 import type * as scraper from "../scraper.js";
@@ -26,6 +28,8 @@ declare const fullApi: ApiFromModules<{
   counters: typeof counters;
   demo: typeof demo;
   emails: typeof emails;
+  externalApi: typeof externalApi;
+  gauges: typeof gauges;
   pipeline: typeof pipeline;
   reports: typeof reports;
   scraper: typeof scraper;
@@ -53,4 +57,5 @@ export const components = componentsGeneric() as unknown as {
   emailWorkpool: import("convex-workpool/_generated/component.js").ComponentApi<"emailWorkpool">;
   scrapeWorkpool: import("convex-workpool/_generated/component.js").ComponentApi<"scrapeWorkpool">;
   counterPool: import("convex-workpool/_generated/component.js").ComponentApi<"counterPool">;
+  apiWorkpool: import("convex-workpool/_generated/component.js").ComponentApi<"apiWorkpool">;
 };
