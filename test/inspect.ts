@@ -12,6 +12,7 @@ const TABLES = [
   "pendingCompletion",
   "pendingCancelation",
   "cancelAllRequest",
+  "watchdog",
   "config",
   "runStatus",
   "poolState",

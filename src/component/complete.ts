@@ -8,6 +8,7 @@ import { v, type Infer } from "convex/values";
 import type { FunctionHandle } from "convex/server";
 import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transitions.js";
 import { errorMessage } from "./errors.js";
+import { failpoint } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload, loadValue } from "./payload.js";
 import { vLogLevel, type RunResult } from "./validators.js";
@@ -182,6 +183,7 @@ export async function settleReports(
     });
   }
   if (items.length === 0) return;
+  failpoint("report:afterSettle");
   await ctx.db.insert("pendingCompletion", { items, ...tally, ...(expiresAt !== undefined ? { expiresAt } : {}) });
   await wakeLoop(ctx, now);
 }

@@ -63,6 +63,11 @@ export const REPORT_RETRIES = 3;
  * that a worker that died is noticed (DESIGN §7, recovery).
  */
 export const RECOVERY_INTERVAL_MS = MINUTE;
+/**
+ * A loop that should be running but has not run for this long has stopped
+ * (its mutation failed); the watchdog or the next wake restarts it.
+ */
+export const LOOP_STALL_MS = MINUTE;
 /** An idle pool holding retained outcomes wakes to delete them at most this often. */
 export const SWEEP_MIN_INTERVAL_MS = MINUTE;
 /** How often the loop logs its `report` event while it runs. */

@@ -13,6 +13,7 @@ export type WorkpoolEvent =
   | "report"
   | "canceled"
   | "recovered"
+  | "loopRestarted"
   | "onCompleteFailed";
 
 export type Logger = {

@@ -19,6 +19,7 @@ import {
   REPORT_INTERVAL_MS,
   START_BATCH,
   START_SCAN_LIMIT,
+  LOOP_STALL_MS,
   REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
 } from "./constants.js";
@@ -26,10 +27,11 @@ import { freeSlots, nextWake, watchdogAction, type Wake } from "./core/plan.js";
 import { settle } from "./core/transitions.js";
 import { earliest, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
+import { failpoint } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
-import { cancelIfPending, wakeLoop } from "./wake.js";
+import { cancelIfPending, restartLoop, wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
@@ -77,6 +79,7 @@ export const main = internalMutation({
       await ctx.db.delete("pendingCompletion", row._id);
     }
     backlogNow ||= completions.length === COMPLETION_BATCH;
+    failpoint("loop:afterCompletions");
 
     // 2. Apply cancel requests.
     /** Ends a pending job as canceled; its onComplete runs in `finalize`. */
@@ -171,6 +174,7 @@ export const main = internalMutation({
     }
     await startJobs(ctx, started, running, now, config.logLevel, logger);
     counters.started += started.length;
+    failpoint("loop:afterStarts");
 
     // 5. Callbacks of jobs the loop ended, expired outcomes, the report.
     if (toFinalize.length > 0) {
@@ -220,32 +224,17 @@ export const main = internalMutation({
       nextExpiry: running.size === 0 ? (nextExpiry ?? undefined) : undefined,
     });
 
-    // While jobs run, one watchdog wakes the loop at nextRecoveryAt.
+    // While jobs run or work remains, one watchdog wakes the loop at
+    // nextRecoveryAt (and restarts it if it stopped).
     if (running.size === 0) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-    let watchdog = state.watchdog;
-    switch (watchdogAction(running.size, watchdog, now)) {
-      case "schedule": {
-        const scheduledId = await ctx.scheduler.runAt(nextRecoveryAt, internal.loop.watchdog, {});
-        watchdog = { at: nextRecoveryAt, scheduledId };
-        break;
-      }
-      case "cancel":
-        await cancelIfPending(ctx, watchdog!.scheduledId);
-        watchdog = undefined;
-        break;
-      case "none":
-        watchdog = undefined;
-        break;
-      case "keep":
-        break;
-    }
+    await keepWatch(ctx, running.size > 0 || wake.kind === "now", nextRecoveryAt, now);
 
     const nextState = {
       running: [...running.values()],
       counters: reported,
       windowStart,
       nextRecoveryAt,
-      ...(watchdog ? { watchdog } : {}),
+      lastRunAt: now,
       nextExpiryAt: nextExpiry ?? null,
     };
     if (stored === null) await ctx.db.insert("poolState", nextState);
@@ -312,9 +301,10 @@ async function scheduleNext(
 ) {
   const { generation } = runStatus;
   if (wake.kind === "now") {
-    await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
+    const scheduledId = await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
     if (runStatus.state !== "running") {
-      await ctx.db.replace("runStatus", runStatus._id, { state: "running", generation });
+      const since = Date.now();
+      await ctx.db.replace("runStatus", runStatus._id, { state: "running", generation, scheduledId, since });
     }
     return;
   }
@@ -375,15 +365,68 @@ function logReport(
 }
 
 /**
- * Wakes the loop while jobs run, once per RECOVERY_INTERVAL_MS, so that it
- * checks them against the scheduler even if no completion comes (a lost
- * worker). Scheduled by the loop only while jobs run.
+ * Starts the watchdog chain when the pool becomes active and none is
+ * pending; cancels it when the pool is inactive, so an idle pool has
+ * nothing scheduled.
+ */
+async function keepWatch(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  active: boolean,
+  at: number,
+  now: number,
+) {
+  const row = await ctx.db.query("watchdog").first();
+  switch (watchdogAction(active, row ?? undefined, now)) {
+    case "schedule": {
+      const scheduledId = await ctx.scheduler.runAt(at, internal.loop.watchdog, { at });
+      if (row === null) await ctx.db.insert("watchdog", { at, scheduledId });
+      else await ctx.db.replace("watchdog", row._id, { at, scheduledId });
+      break;
+    }
+    case "cancel":
+      await cancelIfPending(ctx, row!.scheduledId);
+      await ctx.db.delete("watchdog", row!._id);
+      break;
+    case "none":
+      if (row !== null) await ctx.db.delete("watchdog", row._id);
+      break;
+    case "keep":
+      break;
+  }
+}
+
+/**
+ * Wakes the loop once per RECOVERY_INTERVAL_MS while the pool is active, so
+ * that it checks running jobs against the scheduler even if no completion
+ * comes (a lost worker), and restarts a loop that should be running but has
+ * not run for LOOP_STALL_MS (its mutation failed: one that throws is not
+ * retried). It schedules its own next call while the pool is active, so a
+ * failing loop cannot end the watch; a call that is no longer the pending
+ * one (`at` differs) does nothing.
  */
 export const watchdog = internalMutation({
-  args: {},
+  args: { at: v.number() },
   returns: v.null(),
-  handler: async (ctx) => {
-    await wakeLoop(ctx, Date.now());
+  handler: async (ctx, { at }) => {
+    const row = await ctx.db.query("watchdog").first();
+    if (row === null || row.at !== at) return null;
+    const now = Date.now();
+    const runStatus = await ctx.db.query("runStatus").first();
+    const state = await ctx.db.query("poolState").first();
+    if (runStatus?.state === "running") {
+      const lastRunAt = state?.lastRunAt ?? 0;
+      if (now - lastRunAt >= LOOP_STALL_MS) {
+        const config = await readConfig(ctx.db);
+        createLogger(config.logLevel).event("WARN", "loopRestarted", { lastRunAt, stalledMs: now - lastRunAt });
+        await restartLoop(ctx, runStatus, now, now);
+      }
+    } else {
+      await wakeLoop(ctx, now);
+    }
+    // Still active (the loop was just woken or runs): watch on.
+    const next = now + RECOVERY_INTERVAL_MS;
+    const scheduledId = await ctx.scheduler.runAt(next, internal.loop.watchdog, { at: next });
+    await ctx.db.replace("watchdog", row._id, { at: next, scheduledId });
     return null;
   },
 });

@@ -121,9 +121,26 @@ export default defineSchema({
     ),
     /** Only a loop call carrying this number does anything. */
     generation: v.number(),
-    /** When state is "scheduled": when it runs and how to cancel it. */
+    /** When state is "scheduled": when it runs. */
     wakeAt: v.optional(v.number()),
+    /**
+     * The loop call this state scheduled: the sleeping one ("scheduled"),
+     * or the first of a running chain ("running"), to cancel it or to see
+     * that it failed.
+     */
     scheduledId: v.optional(v.id("_scheduled_functions")),
+    /** When state became "running" (to tell a stalled loop from a busy one). */
+    since: v.optional(v.number()),
+  }),
+
+  /**
+   * Singleton: the pending watchdog call (loop.ts#watchdog), if any. Written
+   * by the loop (to start or cancel it) and by the watchdog itself (to go
+   * on), about once a minute while the pool is active; absent when idle.
+   */
+  watchdog: defineTable({
+    at: v.number(),
+    scheduledId: v.id("_scheduled_functions"),
   }),
 
   /** Singleton written only by the loop: what runs now, and counters. */
@@ -147,13 +164,8 @@ export default defineSchema({
     windowStart: v.number(),
     /** Next time the loop checks running jobs against the scheduler. */
     nextRecoveryAt: v.number(),
-    /**
-     * The watchdog that wakes the loop at nextRecoveryAt; scheduled only
-     * while jobs run, so an idle pool has nothing scheduled.
-     */
-    watchdog: v.optional(
-      v.object({ at: v.number(), scheduledId: v.id("_scheduled_functions") }),
-    ),
+    /** When the last iteration ran (a stalled loop is restarted). */
+    lastRunAt: v.optional(v.number()),
     /**
      * Earliest expiry of a retained outcome: null = none, absent = unknown
      * (look it up). Kept so the loop reads `work` only when rows expire.

@@ -2,6 +2,7 @@
 // wakeLoop after inserting their rows: it reads the run-status singleton and
 // writes it only when the loop would not otherwise see the new work in time
 // (idle, or asleep until later than the work is due).
+import { LOOP_STALL_MS } from "./constants.js";
 import { needsWake } from "./core/plan.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
@@ -21,16 +22,47 @@ export async function wakeLoop(
   dueAt: number,
 ): Promise<void> {
   const runStatus = await getRunStatus(ctx);
-  if (!needsWake(runStatus, dueAt)) return;
   const now = Date.now();
+  if (!needsWake(runStatus, dueAt) && !(await firstCallFailed(ctx, runStatus, now))) return;
+  await restartLoop(ctx, runStatus, dueAt, now);
+}
+
+/**
+ * Whether a loop that should be running stopped at its first call: that call
+ * failed (a mutation that throws is not retried), so nothing would ever run
+ * it again. Checked only once the state is older than LOOP_STALL_MS, so a
+ * busy loop costs its writers nothing; the watchdog covers later calls.
+ */
+async function firstCallFailed(
+  ctx: Pick<MutationCtx, "db">,
+  runStatus: Doc<"runStatus"> | null,
+  now: number,
+): Promise<boolean> {
+  if (runStatus?.state !== "running" || runStatus.scheduledId === undefined) return false;
+  if (runStatus.since === undefined || now - runStatus.since < LOOP_STALL_MS) return false;
+  const first = await ctx.db.system.get("_scheduled_functions", runStatus.scheduledId);
+  const kind = first?.state.kind;
+  return kind === undefined || kind === "failed" || kind === "canceled";
+}
+
+/**
+ * Schedules a loop call of a new generation, due at `dueAt`, making any loop
+ * call already scheduled a no-op.
+ */
+export async function restartLoop(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  runStatus: Doc<"runStatus"> | null,
+  dueAt: number,
+  now: number,
+): Promise<void> {
   const generation = (runStatus?.generation ?? 0) + 1;
   if (runStatus?.scheduledId !== undefined) {
     await cancelIfPending(ctx, runStatus.scheduledId);
   }
   let next: Omit<Doc<"runStatus">, "_id" | "_creationTime">;
   if (dueAt <= now) {
-    await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
-    next = { state: "running", generation };
+    const scheduledId = await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
+    next = { state: "running", generation, scheduledId, since: now };
   } else {
     const scheduledId = await ctx.scheduler.runAt(dueAt, internal.loop.main, {
       generation,

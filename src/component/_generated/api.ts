@@ -17,6 +17,7 @@ import type * as core_status from "../core/status.js";
 import type * as core_transitions from "../core/transitions.js";
 import type * as core_validation from "../core/validation.js";
 import type * as errors from "../errors.js";
+import type * as faults from "../faults.js";
 import type * as lib from "../lib.js";
 import type * as logging from "../logging.js";
 import type * as loop from "../loop.js";
@@ -44,6 +45,7 @@ declare const fullApi: ApiFromModules<{
   "core/transitions": typeof core_transitions;
   "core/validation": typeof core_validation;
   errors: typeof errors;
+  faults: typeof faults;
   lib: typeof lib;
   logging: typeof logging;
   loop: typeof loop;

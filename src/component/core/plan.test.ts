@@ -218,20 +218,20 @@ describe("needsWake", () => {
 describe("watchdogAction", () => {
   eachCase(
     [
-      { running: 3, watchdog: undefined, action: "schedule", why: "jobs run and no watchdog is set" },
-      { running: 3, watchdog: { at: NOW + SECOND }, action: "keep", why: "jobs run and a watchdog is pending" },
-      { running: 3, watchdog: { at: NOW }, action: "schedule", why: "jobs run and the watchdog is due or has fired" },
-      { running: 0, watchdog: { at: NOW + SECOND }, action: "cancel", why: "nothing runs and a watchdog is pending" },
-      { running: 0, watchdog: { at: NOW - SECOND }, action: "none", why: "nothing runs and the watchdog has fired" },
-      { running: 0, watchdog: undefined, action: "none", why: "nothing runs and none is set" },
+      { active: true, watchdog: undefined, action: "schedule", why: "the pool is active and no watchdog is set" },
+      { active: true, watchdog: { at: NOW + SECOND }, action: "keep", why: "the pool is active and a watchdog is pending" },
+      { active: true, watchdog: { at: NOW }, action: "schedule", why: "the pool is active and the watchdog is due or has fired" },
+      { active: false, watchdog: { at: NOW + SECOND }, action: "cancel", why: "the pool is inactive and a watchdog is pending" },
+      { active: false, watchdog: { at: NOW - SECOND }, action: "none", why: "the pool is inactive and the watchdog has fired" },
+      { active: false, watchdog: undefined, action: "none", why: "the pool is inactive and none is set" },
     ] as const,
     (c) => `${c.action} when ${c.why}`,
-    ({ running, watchdog, action }) => {
-      expect(watchdogAction(running, watchdog, NOW)).toBe(action);
+    ({ active, watchdog, action }) => {
+      expect(watchdogAction(active, watchdog, NOW)).toBe(action);
     },
   );
 
   test("an idle pool never keeps a watchdog: nothing stays scheduled", () => {
-    expect(watchdogAction(0, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("cancel");
+    expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("cancel");
   });
 });

@@ -67,17 +67,18 @@ export type Watchdog = { at: number };
 export type WatchdogAction = "keep" | "schedule" | "cancel" | "none";
 
 /**
- * The recovery watchdog wakes the loop at nextRecoveryAt while jobs run, so
- * that a lost worker is noticed even if nothing else happens. One is
- * scheduled at a time; none while nothing runs (an idle pool schedules
- * nothing).
+ * The watchdog wakes the loop at nextRecoveryAt while the pool is active
+ * (jobs run, or the loop has more to do at once), so that a lost worker is
+ * noticed, and a loop whose mutation failed is restarted, even if nothing
+ * else happens. One is scheduled at a time; none while the pool is inactive
+ * (an idle pool schedules nothing).
  */
 export function watchdogAction(
-  running: number,
+  active: boolean,
   watchdog: Watchdog | undefined,
   nowMs: number,
 ): WatchdogAction {
   const pending = watchdog !== undefined && watchdog.at > nowMs;
-  if (running > 0) return pending ? "keep" : "schedule";
+  if (active) return pending ? "keep" : "schedule";
   return pending ? "cancel" : "none";
 }

@@ -1,0 +1,151 @@
+// Injected faults (DESIGN §7, §8): a loop iteration that fails, reports that
+// come twice, late or for a superseded attempt, a report that fails after
+// onComplete ran, and a job whose function no longer exists. In each case
+// nothing is lost or doubled and the pool carries on.
+import type { FunctionReference } from "convex/server";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { LOOP_STALL_MS, RECOVERY_INTERVAL_MS } from "../src/component/constants.js";
+import type { Failpoint } from "../src/component/faults.js";
+import { api, components } from "./fixture/_generated/api.js";
+import { drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
+
+const T0 = new Date("2026-01-01T00:00:00Z").getTime();
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+  failAt(null);
+});
+
+/** Makes the component throw at `point`, `times` times (null: never). */
+function failAt(point: Failpoint | null, times = 1) {
+  let left = times;
+  (globalThis as { __workpoolFailpoint?: (p: Failpoint) => void }).__workpoolFailpoint =
+    point === null
+      ? undefined
+      : (p) => {
+          if (p === point && left > 0) {
+            left -= 1;
+            throw new Error(`injected fault at ${p}`);
+          }
+        };
+}
+
+async function completions(t: Test) {
+  return await t.run((ctx) => ctx.db.query("completions").collect());
+}
+async function runs(t: Test) {
+  return await t.run((ctx) => ctx.db.query("runs").collect());
+}
+function silenceErrors() {
+  return vi.spyOn(console, "error").mockImplementation(() => {});
+}
+
+describe("a loop iteration that fails", () => {
+  test.each(["loop:afterCompletions", "loop:afterStarts"] as const)(
+    "at %s rolls back, is restarted by the watchdog, and every job still runs once",
+    async (point) => {
+      const quiet = silenceErrors();
+      const t = initConvexTest();
+      await t.mutation(api.pools.enqueue, {
+        kind: "action",
+        args: Array.from({ length: 12 }, (_, i) => ({ tag: `j${i}`, durationMs: 500 })),
+        poolOptions: { maxParallelism: 3, statusTtl: Infinity },
+        callback: "record",
+      });
+      // Let the first iteration start jobs (and the watchdog), then fail one.
+      await runUntil(t, async () => ((await snapshot(t)).poolState?.running.length ?? 0) > 0);
+      failAt(point);
+      await drain(t);
+      const done = await completions(t);
+      expect(done).toHaveLength(12);
+      expect(new Set(done.map((c) => c.workId)).size).toBe(12);
+      expect(done.every((c) => c.result.kind === "success")).toBe(true);
+      expect((await runs(t)).map((r) => r.tag).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `j${i}`).sort());
+      const s = await snapshot(t);
+      expect(s.pendingScheduled).toEqual([]);
+      expect(s.runStatus?.state).toBe("idle");
+      quiet.mockRestore();
+    },
+  );
+
+  test("at its first call is restarted by the next enqueue after LOOP_STALL_MS", async () => {
+    const quiet = silenceErrors();
+    const t = initConvexTest();
+    failAt("loop:afterStarts");
+    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "first" }], callback: "record" });
+    await drain(t);
+    expect(await completions(t)).toHaveLength(0);
+    expect((await snapshot(t)).runStatus?.state).toBe("running");
+    vi.setSystemTime(Date.now() + LOOP_STALL_MS);
+    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "second" }], callback: "record" });
+    await drain(t);
+    const done = await completions(t);
+    expect(done).toHaveLength(2);
+    expect(done.every((c) => c.result.kind === "success")).toBe(true);
+    quiet.mockRestore();
+  });
+});
+
+describe("reports", () => {
+  const report = (components.workpool as unknown as Record<string, Record<string, unknown>>).complete!
+    .report as FunctionReference<"mutation", "internal">;
+
+  test("a report for an attempt that is not running, twice, or late, is ignored: one outcome, one onComplete", async () => {
+    const t = initConvexTest();
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "dup", durationMs: 5000, returns: "from the worker" }],
+      poolOptions: { statusTtl: Infinity },
+      callback: "record",
+    });
+    await runUntil(t, async () => (await t.query(api.pools.statusOne, { id: id! })).state === "running");
+    const send = (attempt: number, returnValue: string) =>
+      t.mutation(report, {
+        reports: [{ workId: id, attempt, result: { kind: "success", returnValue } }],
+        logLevel: "WARN",
+      });
+    await send(7, "superseded attempt"); // not the running attempt: ignored
+    await send(0, "first report");
+    await send(0, "duplicate report"); // the job is finished: ignored
+    await drain(t); // the real worker reports late: ignored
+    const done = await completions(t);
+    expect(done).toHaveLength(1);
+    expect(done[0]!.result).toEqual({ kind: "success", returnValue: "first report" });
+    expect(await t.query(api.pools.statusOne, { id: id! })).toMatchObject({ outcome: "success", attempts: 1 });
+  });
+
+  test("a report that fails after onComplete ran rolls it back; the retry runs it once, for good", async () => {
+    const quiet = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = initConvexTest();
+    failAt("report:afterSettle");
+    const [id] = await t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "r" }], callback: "record" });
+    await drain(t);
+    const done = await completions(t);
+    expect(done.map((c) => c.workId)).toEqual([id]);
+    expect((await runs(t)).length).toBe(1);
+    quiet.mockRestore();
+  });
+});
+
+describe("a job whose function no longer exists", () => {
+  test.each(["action", "mutation"] as const)("a %s job fails with a clear error and the pool goes on", async (kind) => {
+    const t = initConvexTest();
+    const gone = await t.mutation(api.pools.enqueueHandle, { handle: "function://;jobs:deletedFunction", kind });
+    const [next] = await t.mutation(api.pools.enqueue, { kind, args: [{ tag: "after" }], callback: "record" });
+    await drain(t);
+    const byId = new Map((await completions(t)).map((c) => [c.workId, c.result]));
+    expect(byId.get(gone)).toMatchObject({ kind: "failed", error: expect.stringMatching(/deletedFunction/) });
+    expect(byId.get(next!)).toMatchObject({ kind: "success" });
+  });
+});
+
+test("the watchdog runs only while the pool is active", async () => {
+  const t = initConvexTest();
+  await t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "w", durationMs: 3 * RECOVERY_INTERVAL_MS }] });
+  await runUntil(t, async () => (await snapshot(t)).pendingScheduled.some((p) => p.name === "loop:watchdog"));
+  await drain(t);
+  expect((await snapshot(t)).pendingScheduled).toEqual([]);
+});
