@@ -259,11 +259,19 @@ export function renderReport(
       big.n /
       ((med(runs, w, w.variant, WALL) - med(runs, w, w.variant, QUERY_WALL)) /
         meta.n);
+    // Two rows: the counted cost, and the wall time, which under
+    // convex-test includes queries that scan every document of the
+    // component (their time grows with the rows, whatever the engine does).
     row(
-      `per-job cost at N = ${big.n} ≤ 1.2 × N = ${meta.n}`,
-      `counts ${fmt(countsGrowth, 2)} ×; wall time ${fmt(wallGrowth, 2)} ×, ` +
-        `${fmt(restGrowth, 2)} × outside the component's queries (see below)`,
-      countsGrowth <= 1.2 && wallGrowth <= 1.2,
+      `per-job cost (executions, writes, reads, scheduled) at N = ${big.n} ≤ 1.2 × N = ${meta.n}`,
+      `${fmt(countsGrowth, 2)} ×`,
+      countsGrowth <= 1.2,
+    );
+    row(
+      `per-job wall time at N = ${big.n} ≤ 1.2 × N = ${meta.n} (CPU under convex-test)`,
+      `${fmt(wallGrowth, 2)} × in all; ${fmt(restGrowth, 2)} × outside the ` +
+        `component's queries, which convex-test answers by scanning every document (see below)`,
+      wallGrowth <= 1.2,
     );
   }
   out.push("");

@@ -308,7 +308,10 @@ async function scheduleNext(
     }
     return;
   }
-  if (runStatus.scheduledId !== undefined) await cancelIfPending(ctx, runStatus.scheduledId);
+  // A sleeping call other than this one (woken early) would only no-op.
+  if (runStatus.state === "scheduled" && runStatus.scheduledId !== undefined) {
+    await cancelIfPending(ctx, runStatus.scheduledId);
+  }
   if (wake.kind === "idle") {
     await ctx.db.replace("runStatus", runStatus._id, { state: "idle", generation: generation + 1 });
     return;

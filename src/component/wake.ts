@@ -56,7 +56,8 @@ export async function restartLoop(
   now: number,
 ): Promise<void> {
   const generation = (runStatus?.generation ?? 0) + 1;
-  if (runStatus?.scheduledId !== undefined) {
+  // A sleeping loop call would only no-op (stale generation): cancel it.
+  if (runStatus?.state === "scheduled" && runStatus.scheduledId !== undefined) {
     await cancelIfPending(ctx, runStatus.scheduledId);
   }
   let next: Omit<Doc<"runStatus">, "_id" | "_creationTime">;
