@@ -22,8 +22,9 @@ export type PoolName = (typeof POOLS)[number];
  * test-only inspection module to each pool (see inspect.ts); `register`
  * from the package's `./test` export is what apps use.
  */
-export function initConvexTest({ inspect = true } = {}) {
-  const t = convexTest(schema, modules);
+export function initConvexTest({ inspect = true, transactionLimits = false } = {}) {
+  // With transactionLimits, Convex's production per-transaction limits apply.
+  const t = convexTest({ schema, modules, transactionLimits });
   for (const name of POOLS) {
     if (inspect) {
       t.registerComponent(name, workpool.schema, {

@@ -82,3 +82,29 @@ export const CLIENT_BATCH_MAX_BYTES = 8 * MIB;
 /** Jitter multiplies each backoff by a factor in [0.5, 1.5). */
 export const JITTER_MIN = 0.5;
 export const JITTER_SPAN = 1;
+
+/**
+ * Upper bound on the documents one loop iteration reads, from the batch
+ * constants above. Far below Convex's 32,000 per transaction
+ * (test/backlog.test.ts measures it under a backlog).
+ */
+export const LOOP_MAX_DOCUMENTS_READ =
+  START_SCAN_LIMIT + // queued work rows examined
+  PENDING_START_ROWS_PER_ITERATION + 1 + // queue rows, and the next one
+  COMPLETION_BATCH +
+  2 * CANCEL_BATCH + // each request and its job
+  SWEEP_BATCH + 1 + // expired rows, and the next expiry
+  2 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker and row
+  REPORT_BACKLOG_SCAN_ROWS +
+  8; // singletons and the cancelAll barrier
+/** ... and writes. Far below Convex's 16,000 per transaction. */
+export const LOOP_MAX_DOCUMENTS_WRITTEN =
+  START_SCAN_LIMIT + // work rows marked running (or canceled under a cancelAll)
+  PENDING_START_ROWS_PER_ITERATION + // queue rows consumed
+  COMPLETION_BATCH +
+  4 * CANCEL_BATCH + // request, row, args and context payloads
+  3 * SWEEP_BATCH + // row and payloads
+  3 * MAX_PARALLELISM_LIMIT + // recovery: row, payload, requeue
+  8; // singletons
+/** ... and queries started (each running job's worker record is read at a recovery check). */
+export const LOOP_MAX_QUERIES = MAX_PARALLELISM_LIMIT + 16;

@@ -27,7 +27,7 @@ import { freeSlots, nextWake, watchdogAction, type Wake } from "./core/plan.js";
 import { settle } from "./core/transitions.js";
 import { earliest, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
-import { failpoint } from "./faults.js";
+import { failpoint, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
@@ -240,6 +240,7 @@ export const main = internalMutation({
     if (stored === null) await ctx.db.insert("poolState", nextState);
     else await ctx.db.replace("poolState", stored._id, nextState);
     await scheduleNext(ctx, runStatus, wake);
+    await observe("loop:end", () => ctx.meta.getTransactionMetrics());
     return null;
   },
 });
