@@ -81,6 +81,12 @@ describe("enqueue options are checked before any write", () => {
     ["a retry with maxAttempts 1.5", "action", { retry: { maxAttempts: 1.5, initialBackoffMs: 1, base: 2 } }, "retry.maxAttempts must be an integer >= 1, got 1.5"],
     ["an unknown excluded kind", "action", { onCompleteExcludeKinds: ["finished"] }, 'onCompleteExcludeKinds entries must be one of success, failed, canceled, got "finished"'],
     ["an unknown option", "action", { delay: 5 }, 'enqueue options: unknown option "delay"'],
+    ["a retry missing fields", "action", { retry: { maxAttempts: 2 } }, "retry.initialBackoffMs must be a finite number >= 0, got undefined"],
+    ["a retry with an unknown field", "action", { retry: { maxAttempts: 2, initialBackoffMs: 1, base: 2, jitter: 0 } }, "retry.jitter is not an option"],
+    ["a string runAfter", "action", { runAfter: "5" }, 'runAfter must be a finite number of ms >= 0, got "5"'],
+    ["a huge non-finite delayMs", "action", { delayMs: Infinity }, "delayMs must be a finite number of ms >= 0, got Infinity"],
+    ["excluded kinds that are not an array", "action", { onCompleteExcludeKinds: "success" }, 'onCompleteExcludeKinds must be an array of success, failed, canceled, got "success"'],
+    ["a non-string name", "mutation", { name: 42 }, "name must be a string, got 42"],
   ];
   test.each(cases)("%s is rejected", async (_name, kind, options, message) => {
     const t = await poolWithState();
@@ -171,6 +177,16 @@ describe("the component checks what reaches it", () => {
     expect(data.code).toBe("INVALID_ARGUMENT");
     expect(data.message).toBe("retryBehavior.maxAttempts must be an integer >= 1, got 0");
     expect((await snapshot(t)).work).toEqual(before.work);
+  });
+
+  test.each([0, -3, 1.5])("cancelAll with limit %s is INVALID_ARGUMENT and cancels nothing", async (limit) => {
+    const t = await poolWithState();
+    const before = await snapshot(t);
+    const data = await convexErrorOf(() => t.mutation(api.pools.cancelAll, { limit }));
+    expect(data).toEqual({ code: "INVALID_ARGUMENT", message: `limit must be an integer >= 1, got ${limit}` });
+    const after = await snapshot(t);
+    expect(after.work).toEqual(before.work);
+    expect(after.counts.pendingCancelation).toBe(0);
   });
 
   test("status and cancel of a malformed id are INVALID_WORK_ID naming the id", async () => {
