@@ -79,6 +79,22 @@ test("canceling a queued email calls onComplete with canceled", async () => {
   expect(log).toMatchObject([{ workId, outcome: "canceled" }]);
 });
 
+test("resending a welcome email with an idempotencyKey sends it once, however often it is asked", async () => {
+  const t = setup();
+  const { userId } = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
+  const first = await t.mutation(api.emails.resendWelcome, { userId });
+  const again = await t.mutation(api.emails.resendWelcome, { userId });
+  expect(again).toBe(first);
+  const logged = async () => (await t.run((ctx) => ctx.db.query("emailLog").collect())).length;
+  await runUntil(t, async () => (await logged()) === 2);
+  // Finished, but within the pool's statusTtl: still the same job, no new email.
+  expect(await t.mutation(api.emails.resendWelcome, { userId })).toBe(first);
+  await advance(t, 60_000);
+  const log = await t.run((ctx) => ctx.db.query("emailLog").collect());
+  expect(log.filter((l) => l.workId === first)).toMatchObject([{ outcome: "success" }]);
+  expect(log).toHaveLength(2);
+});
+
 test("the scraper fetches a batch, at most 5 at a time, and later ones after their delay", async () => {
   const t = setup();
   const urls = Array.from({ length: 12 }, (_, i) => `https://example.com/page${i}`);

@@ -4,7 +4,7 @@
 // nothing is lost or doubled and the pool carries on.
 import type { FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { LOOP_STALL_MS, RECOVERY_INTERVAL_MS } from "../src/component/constants.js";
+import { RECOVERY_INTERVAL_MS } from "../src/component/constants.js";
 import type { Failpoint } from "../src/component/faults.js";
 import { api, components } from "./fixture/_generated/api.js";
 import { drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
@@ -71,20 +71,39 @@ describe("a loop iteration that fails", () => {
     },
   );
 
-  test("at its first call is restarted by the next enqueue after LOOP_STALL_MS", async () => {
+  test("when the loop's sleeping call (waiting for a delayed job) fails, the watchdog restarts it", async () => {
     const quiet = silenceErrors();
     const t = initConvexTest();
-    failAt("loop:afterStarts");
-    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "first" }], callback: "record" });
-    await drain(t);
-    expect(await completions(t)).toHaveLength(0);
-    expect((await snapshot(t)).runStatus?.state).toBe("running");
-    vi.setSystemTime(Date.now() + LOOP_STALL_MS);
-    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "second" }], callback: "record" });
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "later" }],
+      options: { runAfter: 10_000 },
+      callback: "record",
+    });
+    // The first loop run finds nothing due and sleeps until the job is due;
+    // that sleeping call is the one that fails.
+    await runUntil(t, async () => (await snapshot(t)).runStatus?.state === "scheduled");
+    failAt("loop:afterCompletions");
     await drain(t);
     const done = await completions(t);
-    expect(done).toHaveLength(2);
-    expect(done.every((c) => c.result.kind === "success")).toBe(true);
+    expect(done.map((c) => [c.workId, c.result.kind])).toEqual([[id, "success"]]);
+    expect((await snapshot(t)).pendingScheduled).toEqual([]);
+    quiet.mockRestore();
+  });
+
+  test("at its first call (no loop ever ran) is restarted by the watchdog its wake scheduled", async () => {
+    const quiet = silenceErrors();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = initConvexTest();
+    failAt("loop:afterStarts");
+    const [id] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "first" }], callback: "record" });
+    await drain(t);
+    expect((await completions(t)).map((c) => [c.workId, c.result.kind])).toEqual([[id, "success"]]);
+    expect(warn.mock.calls.flat().join(" ")).toContain('"event":"loopRestarted"');
+    const s = await snapshot(t);
+    expect(s.runStatus?.state).toBe("idle");
+    expect(s.pendingScheduled).toEqual([]);
+    warn.mockRestore();
     quiet.mockRestore();
   });
 });

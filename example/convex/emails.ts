@@ -23,6 +23,30 @@ export const signUp = mutation({
   },
 });
 
+/**
+ * Sends the welcome email again, on request. A double click or a retried
+ * request gets the job already queued, running, or finished (within the
+ * pool's statusTtl) back instead of a second email.
+ */
+export const resendWelcome = mutation({
+  args: { userId: v.id("users") },
+  returns: v.string(),
+  handler: async (ctx, { userId }): Promise<WorkId> => {
+    const user = await ctx.db.get("users", userId);
+    if (user === null) throw new Error(`no user ${userId}`);
+    return await emailPool.enqueueAction(
+      ctx,
+      internal.emails.sendWelcome,
+      { userId, email: user.email },
+      {
+        onComplete: internal.emails.handleComplete,
+        context: { email: user.email },
+        idempotencyKey: `welcome:${userId}`,
+      },
+    );
+  },
+});
+
 /** Simulated provider: addresses at "invalid.example" are refused for good. */
 export const sendWelcome = internalAction({
   args: { userId: v.id("users"), email: v.string() },

@@ -45,6 +45,8 @@ import {
 } from "../component/validators.js";
 import {
   checkEnqueueOptions,
+  checkIdempotencyKeys,
+  checkTimingOptions,
   checkValueSize,
   checkWorkpoolOptions,
   dueTime,
@@ -167,6 +169,13 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
   delayMs?: number;
   /** Start no earlier than this epoch time in ms (the seeds' name for runAt). */
   runAtTime?: number;
+  /**
+   * Makes the enqueue idempotent: if a job of this pool with this key is
+   * pending, running, or finished within its `statusTtl`, its id is
+   * returned and nothing new is enqueued. Checked in the caller's
+   * transaction. A non-empty string of at most 256 characters.
+   */
+  idempotencyKey?: string;
 } & (
   | {
       /** Start no earlier than this epoch time in ms; the past means now. */
@@ -179,6 +188,23 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
       runAt?: never;
     }
 );
+
+/**
+ * Options of a batch enqueue: those of {@link EnqueueOptions}, for every
+ * job, except that idempotency keys are given one per job.
+ */
+export type BatchEnqueueOptions<Context = unknown, ReturnValue = unknown> = EnqueueOptions<
+  Context,
+  ReturnValue
+> & {
+  /**
+   * One key per element of `argsArray` (same length), each used as that
+   * job's `idempotencyKey`. Repeated keys in one batch yield one job.
+   */
+  idempotencyKeys?: readonly string[];
+  /** Not for batches: one key cannot name several jobs. Use idempotencyKeys. */
+  idempotencyKey?: never;
+};
 
 /** Settings the class passes to the free functions. */
 type PoolSettings = {
@@ -276,10 +302,10 @@ export class Workpool {
     ctx: RunMutationCtx | RunActionCtx,
     fn: Fn<"action", Args, NoInfer<ReturnType>>,
     argsArray: Array<Args>,
-    options?: RetryOption & EnqueueOptions<Context, ReturnType>,
+    options?: RetryOption & BatchEnqueueOptions<Context, ReturnType>,
   ): Promise<WorkId[]> {
     const { retry, ...rest } = options ?? {};
-    checkEnqueueOptions((options ?? {}), "action");
+    checkEnqueueOptions((options ?? {}), "action", argsArray.length);
     return enqueueBatch(this.component, ctx, "action", fn, argsArray, {
       ...this.settings(retry),
       ...rest,
@@ -311,9 +337,9 @@ export class Workpool {
     ctx: RunMutationCtx | RunActionCtx,
     fn: Fn<"mutation", Args, NoInfer<ReturnType>>,
     argsArray: Array<Args>,
-    options?: EnqueueOptions<Context, ReturnType>,
+    options?: BatchEnqueueOptions<Context, ReturnType>,
   ): Promise<WorkId[]> {
-    checkEnqueueOptions((options ?? {}), "mutation");
+    checkEnqueueOptions((options ?? {}), "mutation", argsArray.length);
     return enqueueBatch(this.component, ctx, "mutation", fn, argsArray, {
       ...this.settings(),
       ...options,
@@ -343,9 +369,9 @@ export class Workpool {
     ctx: RunMutationCtx | RunActionCtx,
     fn: Fn<"query", Args, NoInfer<ReturnType>>,
     argsArray: Array<Args>,
-    options?: EnqueueOptions<Context, ReturnType>,
+    options?: BatchEnqueueOptions<Context, ReturnType>,
   ): Promise<WorkId[]> {
-    checkEnqueueOptions((options ?? {}), "query");
+    checkEnqueueOptions((options ?? {}), "query", argsArray.length);
     return enqueueBatch(this.component, ctx, "query", fn, argsArray, {
       ...this.settings(),
       ...options,
@@ -458,6 +484,9 @@ async function commonFields<Context, ReturnType>(
   fn: Fn<FunctionType, DefaultFunctionArgs, unknown>,
   options: EnqueueOptions<Context, ReturnType> & PoolSettings,
 ) {
+  // The free functions `enqueue` / `enqueueBatch` are public too: check the
+  // timing and value options here, whoever calls.
+  checkTimingOptions(options);
   const fnName = options.name ?? functionName(fn);
   checkValueSize(`onComplete context of ${fnName}`, options.context);
   const onComplete = options.onComplete
@@ -507,7 +536,13 @@ export async function enqueue<
 ): Promise<WorkId> {
   const { item, config } = await commonFields(fnType, fn, options);
   checkValueSize(`args of ${item.fnName}`, fnArgs);
-  const id = await ctx.runMutation(component.lib.enqueue, { ...item, fnArgs, config });
+  const key = options.idempotencyKey;
+  const id = await ctx.runMutation(component.lib.enqueue, {
+    ...item,
+    fnArgs,
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
+    config,
+  });
   return id as WorkId;
 }
 
@@ -515,7 +550,8 @@ export async function enqueue<
  * Enqueues one job per element of `argsArray`, in order. Splits the batch
  * into component calls of at most CLIENT_BATCH_MAX_ITEMS jobs and
  * CLIENT_BATCH_MAX_BYTES of args. From a mutation all calls share its
- * transaction: all are enqueued or none.
+ * transaction: all are enqueued or none. With `idempotencyKeys`, a job
+ * whose key is held (by a live job, or an earlier element) gets that id.
  */
 export async function enqueueBatch<
   FnType extends FunctionType,
@@ -528,15 +564,23 @@ export async function enqueueBatch<
   fnType: FnType,
   fn: Fn<FnType, Args, NoInfer<ReturnType>>,
   argsArray: Array<Args>,
-  options: EnqueueOptions<Context, ReturnType> & PoolSettings,
+  options: BatchEnqueueOptions<Context, ReturnType> & PoolSettings,
 ): Promise<WorkId[]> {
+  const keys = options.idempotencyKeys;
+  if (keys !== undefined) {
+    const problem = checkIdempotencyKeys(keys, argsArray.length);
+    if (problem) throw new Error(problem);
+  }
   if (argsArray.length === 0) return [];
   const { item, config } = await commonFields(fnType, fn, options);
   const chunks: EnqueueItem[][] = [[]];
   let bytes = 0;
+  // Everything but the args is the same for each item (context included,
+  // which the component stores once per job): count it in each item's size.
+  const sharedBytes = getConvexSize(item);
   argsArray.forEach((fnArgs, i) => {
     checkValueSize(`args of ${item.fnName} (argsArray[${i}])`, fnArgs);
-    const size = getConvexSize(fnArgs as Value);
+    const size = getConvexSize(fnArgs as Value) + sharedBytes;
     const current = chunks[chunks.length - 1]!;
     if (
       current.length > 0 &&
@@ -545,7 +589,8 @@ export async function enqueueBatch<
       chunks.push([]);
       bytes = 0;
     }
-    chunks[chunks.length - 1]!.push({ ...item, fnArgs });
+    const key = keys?.[i];
+    chunks[chunks.length - 1]!.push({ ...item, fnArgs, ...(key !== undefined ? { idempotencyKey: key } : {}) });
     bytes += size;
   });
   const ids: WorkId[] = [];

@@ -7,6 +7,7 @@ import {
   checkBoolean,
   checkDelay,
   checkExcludeKinds,
+  checkIdempotencyKey,
   checkKnownKeys,
   checkLogLevel,
   checkMaxParallelism,
@@ -14,6 +15,7 @@ import {
   checkStatusTtl,
   checkString,
   checkTime,
+  describeValue,
   firstProblem,
 } from "../component/core/validation.js";
 
@@ -35,7 +37,11 @@ const ENQUEUE_OPTIONS = [
   "delayMs",
   "runAtTime",
   "retry",
+  "idempotencyKey",
 ] as const;
+
+/** Batch enqueue takes one key per job instead of one idempotencyKey. */
+const BATCH_ENQUEUE_OPTIONS = [...ENQUEUE_OPTIONS, "idempotencyKeys"] as const;
 
 const TIMING_OPTIONS = ["runAt", "runAfter", "delayMs", "runAtTime"] as const;
 
@@ -73,24 +79,70 @@ export function checkWorkpoolOptions(options: Record<string, unknown>): void {
   }
 }
 
-/** Checks the options of one enqueue call. `fnType` limits `retry` to actions. */
+/**
+ * Checks the options of one enqueue call. `fnType` limits `retry` to
+ * actions. For a batch, `batchSize` is the number of jobs: it takes
+ * `idempotencyKeys` (one per job) and refuses a single `idempotencyKey`.
+ */
 export function checkEnqueueOptions(
   options: Record<string, unknown>,
   fnType: "action" | "mutation" | "query",
+  batchSize?: number,
 ): void {
   if (typeof options !== "object" || options === null) {
     throw new Error(`enqueue options must be an object, got ${String(options)}`);
   }
-  throwIf(checkKnownKeys("enqueue options", options, ENQUEUE_OPTIONS));
+  const batch = batchSize !== undefined;
+  throwIf(checkKnownKeys("enqueue options", options, batch ? BATCH_ENQUEUE_OPTIONS : ENQUEUE_OPTIONS));
+  if (batch && options.idempotencyKey !== undefined) {
+    throw new Error(
+      `batch enqueue options: idempotencyKey names one job, so it cannot apply to a batch; ` +
+        `give idempotencyKeys, one per element of argsArray, got idempotencyKey ${describeValue(options.idempotencyKey)}`,
+    );
+  }
+  if (batch && options.idempotencyKeys !== undefined) {
+    throwIf(checkIdempotencyKeys(options.idempotencyKeys, batchSize));
+  }
+  checkTimingOptions(options);
+  if (fnType !== "action" && options.retry !== undefined) {
+    throw new Error(
+      `enqueue options: retry applies only to actions (mutations and queries run once), got retry for a ${fnType}`,
+    );
+  }
+  throwIf(
+    firstProblem(
+      optional(options.name, (v) => checkString("name", v)),
+      optional(options.onCompleteExcludeKinds, (v) =>
+        checkExcludeKinds("onCompleteExcludeKinds", v),
+      ),
+      optional(options.retry, (v) =>
+        typeof v === "boolean" ? null : checkRetryBehavior("retry", v),
+      ),
+      optional(options.idempotencyKey, (v) => checkIdempotencyKey("idempotencyKey", v)),
+    ),
+  );
+}
+
+/** Checks a batch's idempotencyKeys: one valid key per job. */
+export function checkIdempotencyKeys(keys: unknown, batchSize: number): string | null {
+  if (!Array.isArray(keys)) {
+    return `idempotencyKeys must be an array of strings, one per element of argsArray, got ${describeValue(keys)}`;
+  }
+  if (keys.length !== batchSize) {
+    return `idempotencyKeys must have one key per element of argsArray (${batchSize}), got ${keys.length} keys`;
+  }
+  return firstProblem(...keys.map((key, i) => checkIdempotencyKey(`idempotencyKeys[${i}]`, key)));
+}
+
+/**
+ * At most one timing option, each a finite time or delay. Run by the class
+ * methods and by the free `enqueue` / `enqueueBatch` functions.
+ */
+export function checkTimingOptions(options: Record<string, unknown>): void {
   const timing = TIMING_OPTIONS.filter((k) => options[k] !== undefined);
   if (timing.length > 1) {
     throw new Error(
       `enqueue options: give at most one of runAt, runAfter, delayMs, runAtTime; got both ${timing[0]} and ${timing[1]}`,
-    );
-  }
-  if (fnType !== "action" && options.retry !== undefined) {
-    throw new Error(
-      `enqueue options: retry applies only to actions (mutations and queries run once), got retry for a ${fnType}`,
     );
   }
   throwIf(
@@ -99,13 +151,6 @@ export function checkEnqueueOptions(
       optional(options.runAtTime, (v) => checkTime("runAtTime", v)),
       optional(options.runAfter, (v) => checkDelay("runAfter", v)),
       optional(options.delayMs, (v) => checkDelay("delayMs", v)),
-      optional(options.name, (v) => checkString("name", v)),
-      optional(options.onCompleteExcludeKinds, (v) =>
-        checkExcludeKinds("onCompleteExcludeKinds", v),
-      ),
-      optional(options.retry, (v) =>
-        typeof v === "boolean" ? null : checkRetryBehavior("retry", v),
-      ),
     ),
   );
 }
@@ -127,7 +172,7 @@ export function checkValueSize(what: string, value: unknown): void {
   const bytes = getConvexSize(value as Value);
   if (bytes > MAX_VALUE_BYTES) {
     throw new Error(
-      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB)`,
+      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB less room for the row)`,
     );
   }
 }

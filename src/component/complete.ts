@@ -96,7 +96,10 @@ export async function writeOutcome(
     return {};
   }
   const { result, attempts, now } = outcome;
-  const expiresAt = work.statusTtl === 0 ? undefined : expiryOf(now, work.statusTtl);
+  // A row whose onComplete is still to run has no expiry yet (the sweep must
+  // not delete it first); `finalize` sets it.
+  const expiresAt =
+    work.statusTtl === 0 || extra.callbackPending ? undefined : expiryOf(now, work.statusTtl);
   await db.replace("work", work._id, {
     ...withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError"]),
     state: "finished",
@@ -207,6 +210,7 @@ export const finalize = internalMutation({
   returns: v.null(),
   handler: async (ctx, { workIds, logLevel }) => {
     const logger = createLogger(logLevel);
+    let earliestExpiry: number | undefined;
     for (const workId of workIds) {
       const work = await ctx.db.get("work", workId);
       if (!work?.callbackPending || work.outcome === undefined) continue;
@@ -218,9 +222,23 @@ export const finalize = internalMutation({
       if (work.statusTtl === 0) {
         await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
         await ctx.db.delete("work", work._id);
-      } else {
-        await ctx.db.patch("work", work._id, { callbackPending: undefined, onCompleteError });
+        continue;
       }
+      const expiresAt = expiryOf(work.finishedAt ?? Date.now(), work.statusTtl);
+      await ctx.db.patch("work", work._id, { callbackPending: undefined, onCompleteError, expiresAt });
+      earliestExpiry = earliest(earliestExpiry, expiresAt);
+    }
+    // Tell the loop when these outcomes expire, so its sweep finds them.
+    if (earliestExpiry !== undefined) {
+      await ctx.db.insert("pendingCompletion", {
+        items: [],
+        succeeded: 0,
+        failed: 0,
+        canceled: 0,
+        retries: 0,
+        expiresAt: earliestExpiry,
+      });
+      await wakeLoop(ctx, Date.now());
     }
     return null;
   },

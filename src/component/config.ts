@@ -47,11 +47,11 @@ export async function applyConfig(
     maxParallelism: update.maxParallelism ?? current.maxParallelism,
     logLevel: update.logLevel ?? current.logLevel,
   };
+  const given = update.maxParallelism !== undefined || update.logLevel !== undefined;
   const changed =
-    row === null ||
-    next.maxParallelism !== current.maxParallelism ||
-    next.logLevel !== current.logLevel;
-  if (changed && (update.maxParallelism !== undefined || update.logLevel !== undefined)) {
+    given &&
+    (row === null || next.maxParallelism !== current.maxParallelism || next.logLevel !== current.logLevel);
+  if (changed) {
     if (row === null) await db.insert("config", next);
     else await db.patch("config", row._id, next);
   }

@@ -16,9 +16,18 @@ export const MAX_PARALLELISM_LIMIT = 200;
 export const MAX_PARALLELISM_WARN_ABOVE = 100;
 /** The seeds' default retention of a finished job's outcome. */
 export const DEFAULT_STATUS_TTL_MS = DAY;
+/** Longest idempotencyKey accepted, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
-/** Convex's document limit; args and context are each held to it. */
-export const MAX_VALUE_BYTES = MIB;
+/** Convex's limit on one document. */
+export const CONVEX_DOCUMENT_MAX_BYTES = MIB;
+/** Room left for the other fields of the row that holds a value. */
+export const DOCUMENT_OVERHEAD_BYTES = 4 * KIB;
+/**
+ * Args and context are each held to this, so that the row holding one (the
+ * work row or a payload row) stays within Convex's document limit.
+ */
+export const MAX_VALUE_BYTES = CONVEX_DOCUMENT_MAX_BYTES - DOCUMENT_OVERHEAD_BYTES;
 /**
  * Args or context larger than this live in a `payload` row, so that the
  * loop, which reads up to START_BATCH work rows per iteration, reads at most
@@ -51,6 +60,12 @@ export const PENDING_START_CHUNK = 100;
  * jobs, and recovery completes them.
  */
 export const ACTION_GROUP_SIZE = 50;
+/**
+ * onCompletes of jobs the loop ended (canceled while pending, recovered) run
+ * in `finalize` mutations of at most this many, so that slow or large
+ * callbacks share a transaction with few others.
+ */
+export const FINALIZE_BATCH = 16;
 /** Results a worker action reports in one completion mutation at most. */
 export const REPORT_FLUSH_ITEMS = 64;
 /** Bytes of return values a worker reports in one mutation at most. */
@@ -75,6 +90,11 @@ export const REPORT_INTERVAL_MS = MINUTE;
 
 /** cancelAll's default page size (the published default). */
 export const CANCEL_ALL_DEFAULT_LIMIT = 64;
+/**
+ * cancelAll's largest page: each job in a page costs a few reads and one
+ * insert, so 1,000 keeps a page far below Convex's transaction limits.
+ */
+export const CANCEL_ALL_MAX_LIMIT = 1000;
 /** The client splits a batch into component calls of at most this many jobs. */
 export const CLIENT_BATCH_MAX_ITEMS = 1000;
 /** ... and at most this many bytes of arguments. */
@@ -92,9 +112,9 @@ export const LOOP_MAX_DOCUMENTS_READ =
   START_SCAN_LIMIT + // queued work rows examined
   PENDING_START_ROWS_PER_ITERATION + 1 + // queue rows, and the next one
   COMPLETION_BATCH +
-  2 * CANCEL_BATCH + // each request and its job
-  SWEEP_BATCH + 1 + // expired rows, and the next expiry
-  2 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker and row
+  4 * CANCEL_BATCH + // each request, its job, and its payloads (read before deleting)
+  2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
+  4 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker, row and payloads
   REPORT_BACKLOG_SCAN_ROWS +
   8; // singletons and the cancelAll barrier
 /** ... and writes. Far below Convex's 16,000 per transaction. */

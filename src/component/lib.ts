@@ -2,10 +2,11 @@
 // status, cancel. Writers only insert (work, pendingStart,
 // pendingCancelation) and wake the loop; the loop decides what runs.
 import { v, type Infer } from "convex/values";
-import { CANCEL_ALL_DEFAULT_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
+import { CANCEL_ALL_DEFAULT_LIMIT, CANCEL_ALL_MAX_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
 import { statusOf } from "./core/status.js";
 import {
-  checkPositiveInteger,
+  checkIntegerBetween,
+  checkIdempotencyKey,
   checkRetryBehavior,
   checkStatusTtl,
   checkTime,
@@ -24,7 +25,7 @@ import {
   type EnqueueItem,
 } from "./validators.js";
 import { wakeLoop } from "./wake.js";
-import type { Id } from "./_generated/dataModel.js";
+import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import {
   internalMutation,
@@ -39,6 +40,7 @@ function checkItem(item: EnqueueItem, field: string): void {
     checkTime(`${field}runAt`, item.runAt),
     item.retryBehavior === undefined ? null : checkRetryBehavior(`${field}retryBehavior`, item.retryBehavior),
     item.statusTtl === undefined ? null : checkStatusTtl(`${field}statusTtl`, item.statusTtl),
+    item.idempotencyKey === undefined ? null : checkIdempotencyKey(`${field}idempotencyKey`, item.idempotencyKey),
   );
   if (problem) fail("INVALID_ARGUMENT", problem);
 }
@@ -77,8 +79,39 @@ async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number)
     attempts: 0,
     runAt: readyAt,
     readyAt,
+    ...(item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {}),
   });
   return { workId, readyAt };
+}
+
+/**
+ * Whether a job still answers for its idempotency key: pending, running, or
+ * finished with its outcome still retained (statusTtl 0 retains nothing,
+ * even while its onComplete is still to run; no expiresAt otherwise means
+ * kept forever). Matches what `status` reports.
+ */
+function holdsKey(
+  row: Pick<Doc<"work">, "state" | "statusTtl" | "expiresAt">,
+  now: number,
+): boolean {
+  if (row.state !== "finished") return true;
+  if (row.statusTtl === 0) return false;
+  return row.expiresAt === undefined || row.expiresAt > now;
+}
+
+/**
+ * The job holding `key`, if any. Only the newest row with the key can hold
+ * it: a row is inserted with a key only when none held it, and a row never
+ * holds its key again once it stopped (finished rows stay finished, expiry
+ * only passes). Reads one index entry; enqueue without a key reads nothing.
+ */
+async function jobHoldingKey(db: MutationCtx["db"], key: string, now: number): Promise<Id<"work"> | null> {
+  const newest = await db
+    .query("work")
+    .withIndex("by_idempotencyKey", (q) => q.eq("idempotencyKey", key))
+    .order("desc")
+    .first();
+  return newest !== null && holdsKey(newest, now) ? newest._id : null;
 }
 
 /**
@@ -97,6 +130,16 @@ async function enqueueItems(
   let chunk: { readyAt: number; workIds: Id<"work">[] } | null = null;
   let earliest = Infinity;
   for (const item of items) {
+    if (item.idempotencyKey !== undefined) {
+      // Read-your-writes: an earlier item of this batch, or an enqueue
+      // earlier in the caller's transaction, is found here too.
+      const existing = await jobHoldingKey(ctx.db, item.idempotencyKey, now);
+      if (existing !== null) {
+        ids.push(existing);
+        logger.debug(`enqueue of ${item.fnName}: idempotencyKey ${JSON.stringify(item.idempotencyKey)} is held by ${existing}`);
+        continue;
+      }
+    }
     const { workId, readyAt } = await insertWork(ctx.db, item, now);
     ids.push(workId);
     earliest = Math.min(earliest, readyAt);
@@ -109,7 +152,8 @@ async function enqueueItems(
     logger.event("INFO", "enqueued", { workId, fnName: item.fnName, fnType: item.fnType, runAt: readyAt });
   }
   if (chunk) await ctx.db.insert("pendingStart", chunk);
-  if (ids.length > 0) await wakeLoop(ctx, earliest);
+  // Nothing to wake for when every item named a job that already exists.
+  if (earliest !== Infinity) await wakeLoop(ctx, earliest);
   return ids;
 }
 
@@ -197,7 +241,7 @@ export const cancelAll = mutation({
   handler: async (ctx, { before, limit, logLevel }) => {
     const problem = firstProblem(
       before === undefined ? null : checkTime("before", before),
-      limit === undefined ? null : checkPositiveInteger("limit", limit),
+      limit === undefined ? null : checkIntegerBetween("limit", limit, 1, CANCEL_ALL_MAX_LIMIT),
     );
     if (problem) fail("INVALID_ARGUMENT", problem);
     const { config } = await applyConfig(ctx.db, { logLevel });

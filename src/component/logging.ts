@@ -11,7 +11,6 @@ export type WorkpoolEvent =
   | "started"
   | "completed"
   | "report"
-  | "canceled"
   | "recovered"
   | "loopRestarted"
   | "onCompleteFailed";

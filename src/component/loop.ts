@@ -14,6 +14,7 @@ import {
   ACTION_GROUP_SIZE,
   CANCEL_BATCH,
   COMPLETION_BATCH,
+  FINALIZE_BATCH,
   PENDING_START_ROWS_PER_ITERATION,
   RECOVERY_INTERVAL_MS,
   REPORT_INTERVAL_MS,
@@ -31,7 +32,7 @@ import { failpoint, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
-import { cancelIfPending, restartLoop, wakeLoop } from "./wake.js";
+import { cancelIfPending, loopCallFailed, restartLoop, wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
@@ -130,7 +131,7 @@ export const main = internalMutation({
 
     // 4. Start due jobs while slots are free. Cancel requests come first: while
     // some are still unapplied, nothing starts (it might be one of them).
-    let slots = backlogNow && cancels.length === CANCEL_BATCH
+    let slots = cancels.length === CANCEL_BATCH
       ? 0
       : Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
     // A cancelAll in progress covers every job created up to its bound.
@@ -177,9 +178,10 @@ export const main = internalMutation({
     failpoint("loop:afterStarts");
 
     // 5. Callbacks of jobs the loop ended, expired outcomes, the report.
-    if (toFinalize.length > 0) {
+    // In small batches: each runs its onCompletes in one transaction.
+    for (let i = 0; i < toFinalize.length; i += FINALIZE_BATCH) {
       await ctx.scheduler.runAfter(0, internal.complete.finalize, {
-        workIds: toFinalize,
+        workIds: toFinalize.slice(i, i + FINALIZE_BATCH),
         logLevel: config.logLevel,
       });
     }
@@ -227,7 +229,11 @@ export const main = internalMutation({
     // While jobs run or work remains, one watchdog wakes the loop at
     // nextRecoveryAt (and restarts it if it stopped).
     if (running.size === 0) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-    await keepWatch(ctx, running.size > 0 || wake.kind === "now", nextRecoveryAt, now);
+    // Active: jobs run, work remains now, or a job waits for its due time
+    // (then a failed sleeping loop call is noticed). Retained outcomes alone
+    // do not count: a lost sweep only delays deletion.
+    const jobsWaiting = freeAfter > 0 && nextPending !== null;
+    await keepWatch(ctx, running.size > 0 || wake.kind === "now" || jobsWaiting, nextRecoveryAt, now);
 
     const nextState = {
       running: [...running.values()],
@@ -415,22 +421,26 @@ export const watchdog = internalMutation({
     const row = await ctx.db.query("watchdog").first();
     if (row === null || row.at !== at) return null;
     const now = Date.now();
-    const runStatus = await ctx.db.query("runStatus").first();
-    const state = await ctx.db.query("poolState").first();
-    if (runStatus?.state === "running") {
-      const lastRunAt = state?.lastRunAt ?? 0;
-      if (now - lastRunAt >= LOOP_STALL_MS) {
-        const config = await readConfig(ctx.db);
-        createLogger(config.logLevel).event("WARN", "loopRestarted", { lastRunAt, stalledMs: now - lastRunAt });
-        await restartLoop(ctx, runStatus, now, now);
-      }
-    } else {
-      await wakeLoop(ctx, now);
-    }
-    // Still active (the loop was just woken or runs): watch on.
+    // Watch on first (the loop cancels it once the pool is inactive), so
+    // that waking or restarting below finds a watchdog already pending.
     const next = now + RECOVERY_INTERVAL_MS;
     const scheduledId = await ctx.scheduler.runAt(next, internal.loop.watchdog, { at: next });
     await ctx.db.replace("watchdog", row._id, { at: next, scheduledId });
+
+    const runStatus = await ctx.db.query("runStatus").first();
+    const state = await ctx.db.query("poolState").first();
+    const lastRunAt = state?.lastRunAt ?? 0;
+    // Stopped: running but silent for LOOP_STALL_MS, or its call failed.
+    const stalled =
+      (runStatus?.state === "running" && now - lastRunAt >= LOOP_STALL_MS) ||
+      (await loopCallFailed(ctx, runStatus, now));
+    if (stalled) {
+      const config = await readConfig(ctx.db);
+      createLogger(config.logLevel).event("WARN", "loopRestarted", { lastRunAt, stalledMs: now - lastRunAt });
+      await restartLoop(ctx, runStatus, now, now);
+    } else if (runStatus?.state !== "running") {
+      await wakeLoop(ctx, now);
+    }
     return null;
   },
 });

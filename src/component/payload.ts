@@ -27,7 +27,7 @@ export async function storeValue(
   if (bytes > MAX_VALUE_BYTES) {
     fail(
       "VALUE_TOO_LARGE",
-      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB)`,
+      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB less room for the row)`,
     );
   }
   if (bytes <= INLINE_VALUE_MAX_BYTES) return { inline: value };

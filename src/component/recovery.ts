@@ -2,7 +2,7 @@
 // canceled, or vanished, or it ended without reporting) and fails their
 // attempt, so that nothing stays "running" forever. Called by the loop every
 // RECOVERY_INTERVAL_MS while jobs run.
-import type { Doc, Id } from "./_generated/dataModel.js";
+import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 
 export type RunningEntry = Doc<"poolState">["running"][number];
@@ -35,4 +35,3 @@ export function stillRunning(work: Doc<"work"> | null, entry: RunningEntry): wor
   return work !== null && work.state === "running" && work.attempts === entry.attempt;
 }
 
-export type { Id };

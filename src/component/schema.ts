@@ -62,9 +62,11 @@ export default defineSchema({
     callbackPending: v.optional(v.boolean()),
     /** What onComplete threw, if it did. */
     onCompleteError: v.optional(v.string()),
+    /** Enqueue with this key returns this job while it is live (lib.ts). */
+    idempotencyKey: v.optional(v.string()),
   })
-    .index("by_state", ["state"])
-    .index("by_expiresAt", ["expiresAt"]),
+    .index("by_expiresAt", ["expiresAt"])
+    .index("by_idempotencyKey", ["idempotencyKey"]),
 
   /** Args or context too large to keep in the `work` row. */
   payload: defineTable({ value: v.any() }),

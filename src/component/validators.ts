@@ -102,6 +102,11 @@ export const enqueueItemFields = {
   runAt: v.number(),
   /** How long the outcome stays readable, in ms (Infinity = forever); default 24 h. */
   statusTtl: v.optional(v.number()),
+  /**
+   * If a job of this pool with this key is pending, running, or finished
+   * within its statusTtl, enqueue returns its id instead of a new job.
+   */
+  idempotencyKey: v.optional(v.string()),
 };
 export const vEnqueueItem = v.object(enqueueItemFields);
 export type EnqueueItem = Infer<typeof vEnqueueItem>;

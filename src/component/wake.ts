@@ -23,25 +23,27 @@ export async function wakeLoop(
 ): Promise<void> {
   const runStatus = await getRunStatus(ctx);
   const now = Date.now();
-  if (!needsWake(runStatus, dueAt) && !(await firstCallFailed(ctx, runStatus, now))) return;
+  if (!needsWake(runStatus, dueAt) && !(await loopCallFailed(ctx, runStatus, now))) return;
   await restartLoop(ctx, runStatus, dueAt, now);
 }
 
 /**
- * Whether a loop that should be running stopped at its first call: that call
- * failed (a mutation that throws is not retried), so nothing would ever run
- * it again. Checked only once the state is older than LOOP_STALL_MS, so a
- * busy loop costs its writers nothing; the watchdog covers later calls.
+ * Whether the loop call that the run-status row counts on has failed, so
+ * nothing would ever run the loop again: the first call of a running chain,
+ * or a sleeping call past its time (a mutation that throws is not retried).
+ * Checked only once that call is LOOP_STALL_MS overdue, so a healthy, busy
+ * loop costs its writers nothing; the watchdog covers later calls.
  */
-async function firstCallFailed(
+export async function loopCallFailed(
   ctx: Pick<MutationCtx, "db">,
   runStatus: Doc<"runStatus"> | null,
   now: number,
 ): Promise<boolean> {
-  if (runStatus?.state !== "running" || runStatus.scheduledId === undefined) return false;
-  if (runStatus.since === undefined || now - runStatus.since < LOOP_STALL_MS) return false;
-  const first = await ctx.db.system.get("_scheduled_functions", runStatus.scheduledId);
-  const kind = first?.state.kind;
+  if (runStatus === null || runStatus.scheduledId === undefined) return false;
+  const dueAt = runStatus.state === "running" ? runStatus.since : runStatus.state === "scheduled" ? runStatus.wakeAt : undefined;
+  if (dueAt === undefined || now - dueAt < LOOP_STALL_MS) return false;
+  const call = await ctx.db.system.get("_scheduled_functions", runStatus.scheduledId);
+  const kind = call?.state.kind;
   return kind === undefined || kind === "failed" || kind === "canceled";
 }
 
@@ -55,6 +57,9 @@ export async function restartLoop(
   dueAt: number,
   now: number,
 ): Promise<void> {
+  // Whoever starts the loop makes sure a watchdog will look after it, in
+  // case this very call fails before the loop could schedule one.
+  await ensureWatch(ctx, Math.max(dueAt, now) + LOOP_STALL_MS);
   const generation = (runStatus?.generation ?? 0) + 1;
   // A sleeping loop call would only no-op (stale generation): cancel it.
   if (runStatus?.state === "scheduled" && runStatus.scheduledId !== undefined) {
@@ -86,4 +91,16 @@ export async function cancelIfPending(
   if (scheduled?.state.kind === "pending") {
     await ctx.scheduler.cancel(scheduledId);
   }
+}
+
+/**
+ * Schedules the watchdog for `at` unless one is pending (see loop.ts#watchdog).
+ * Read on every wake from idle; written only when none is pending.
+ */
+export async function ensureWatch(ctx: Pick<MutationCtx, "db" | "scheduler">, at: number): Promise<void> {
+  const row = await ctx.db.query("watchdog").first();
+  if (row !== null && row.at > Date.now()) return;
+  const scheduledId = await ctx.scheduler.runAt(at, internal.loop.watchdog, { at });
+  if (row === null) await ctx.db.insert("watchdog", { at, scheduledId });
+  else await ctx.db.replace("watchdog", row._id, { at, scheduledId });
 }

@@ -61,6 +61,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           fnHandle: string;
           fnName: string;
           fnType: "action" | "mutation" | "query";
+          idempotencyKey?: string;
           onComplete?: {
             context?: any;
             excludeKinds?: Array<"success" | "failed" | "canceled">;
@@ -90,6 +91,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             fnHandle: string;
             fnName: string;
             fnType: "action" | "mutation" | "query";
+            idempotencyKey?: string;
             onComplete?: {
               context?: any;
               excludeKinds?: Array<"success" | "failed" | "canceled">;

@@ -2,7 +2,7 @@
 // (which throws Error before any call) and the component (which throws
 // ConvexError). Each check returns a message naming the field, the rule and
 // the value received, or null when the value is fine.
-import { MAX_PARALLELISM_LIMIT } from "../constants.js";
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PARALLELISM_LIMIT } from "../constants.js";
 
 export const LOG_LEVELS = [
   "DEBUG",
@@ -105,6 +105,15 @@ export function checkString(field: string, value: unknown) {
   return typeof value === "string" ? null : `${field} must be a string, ${got(value)}`;
 }
 
+export function checkIdempotencyKey(field: string, value: unknown) {
+  if (typeof value === "string" && value.length >= 1 && value.length <= MAX_IDEMPOTENCY_KEY_LENGTH) return null;
+  const rule = `${field} must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+  if (typeof value === "string" && value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    return `${rule}, got ${JSON.stringify(`${value.slice(0, 40)}...`)} (${value.length} characters)`;
+  }
+  return `${rule}, ${got(value)}`;
+}
+
 export function checkExcludeKinds(field: string, value: unknown) {
   if (!Array.isArray(value)) {
     return `${field} must be an array of ${RESULT_KINDS.join(", ")}, ${got(value)}`;
@@ -115,6 +124,12 @@ export function checkExcludeKinds(field: string, value: unknown) {
   return bad === undefined
     ? null
     : `${field} entries must be one of ${RESULT_KINDS.join(", ")}, ${got(bad)}`;
+}
+
+export function checkIntegerBetween(field: string, value: unknown, min: number, max: number) {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
+    ? null
+    : `${field} must be an integer between ${min} and ${max}, ${got(value)}`;
 }
 
 export function checkPositiveInteger(field: string, value: unknown) {
