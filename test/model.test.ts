@@ -37,6 +37,8 @@ type Enqueue = {
   delayMs: number;
   callback: boolean;
   exclude: Kind[];
+  /** Handed to onComplete unchanged (any Convex value). */
+  context: unknown;
 };
 type Op =
   | Enqueue
@@ -57,6 +59,12 @@ const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
   delayMs: fc.constantFrom(0, 0, 700, 4000),
   callback: fc.boolean(),
   exclude: fc.subarray([...KINDS], { maxLength: 2 }),
+  context: fc.oneof(
+    fc.constant(undefined),
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.record({ user: fc.string({ maxLength: 8 }), tags: fc.array(fc.boolean(), { maxLength: 4 }) }),
+  ),
 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: enqueueArb },
@@ -75,6 +83,7 @@ type ModelJob = {
   dueAt: number;
   callback: boolean;
   exclude: Kind[];
+  context: unknown;
   /** The job's status when a cancel was applied to it, and its runs then. */
   canceled?: { status: Status; runs: number };
   last: Status;
@@ -172,6 +181,7 @@ async function runSequence(ops: Op[]) {
         ...(op.delayMs ? { runAfter: op.delayMs } : {}),
         ...(op.fnType === "action" ? { retry: { maxAttempts, initialBackoffMs: 500, base: 2 } } : {}),
         ...(op.exclude.length ? { onCompleteExcludeKinds: op.exclude } : {}),
+        ...(op.context !== undefined ? { context: op.context } : {}),
       };
       const now = Date.now();
       const ids = await t.mutation(api.pools.enqueue, {
@@ -191,6 +201,7 @@ async function runSequence(ops: Op[]) {
           dueAt: now + op.delayMs,
           callback: op.callback,
           exclude: op.exclude,
+          context: op.context,
           last: { state: "pending", previousAttempts: 0 },
         }),
       );
@@ -231,7 +242,10 @@ async function runSequence(ops: Op[]) {
     const calls = completions.filter((c) => c.workId === job.id);
     const wantCalls = job.callback && !job.exclude.includes(want.outcome) ? 1 : 0;
     expect(calls.length, label).toBe(wantCalls);
-    if (wantCalls) expect(calls[0]!.result.kind, label).toBe(want.outcome);
+    if (wantCalls) {
+      expect(calls[0]!.result.kind, label).toBe(want.outcome);
+      expect(calls[0]!.context, label).toEqual(job.context);
+    }
   }
   const s = await snapshot(t);
   expect(s.pendingScheduled).toEqual([]);
