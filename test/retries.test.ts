@@ -101,6 +101,19 @@ describe("NonRetryableError", () => {
     expect(await runsOf(t, "nested")).toHaveLength(1);
     expect((await completionsOf(t, id!))[0]!.result).toEqual({ kind: "failed", error: "nested refusal" });
   });
+
+  test("is recognised when thrown in a nested query and rethrown by the action", async () => {
+    const t = initConvexTest();
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "nestedQueryAction",
+      args: [{ tag: "nested-query" }],
+      options: { retry: fast },
+      callback: "record",
+    });
+    await drain(t);
+    expect(await runsOf(t, "nested-query")).toHaveLength(1);
+    expect((await completionsOf(t, id!))[0]!.result).toEqual({ kind: "failed", error: "query refusal" });
+  });
 });
 
 describe("backoff", () => {
