@@ -168,3 +168,51 @@ test("the watchdog runs only while the pool is active", async () => {
   await drain(t);
   expect((await snapshot(t)).pendingScheduled).toEqual([]);
 });
+
+describe("a finalize that fails", () => {
+  async function canceledWithCallback(t: Test) {
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "never" }],
+      poolOptions: { maxParallelism: 0, statusTtl: Infinity },
+      callback: "record",
+    });
+    await t.mutation(api.pools.cancel, { id: id! });
+    return id!;
+  }
+
+  test("is run again by the recovery check: the onComplete runs once", async () => {
+    const quiet = silenceErrors();
+    const t = initConvexTest();
+    failAt("finalize:afterCallback", 1);
+    const id = await canceledWithCallback(t);
+    await drain(t);
+    const done = await completions(t);
+    // The failed run's onComplete rolled back with it; the retry's stands.
+    expect(done.map((c) => [c.workId, c.result.kind])).toEqual([[id, "canceled"]]);
+    expect(await t.query(api.pools.statusOne, { id })).toEqual({
+      state: "finished",
+      outcome: "canceled",
+      attempts: 0,
+      finishedAt: expect.any(Number),
+    });
+    expect((await snapshot(t)).pendingScheduled).toEqual([]);
+    quiet.mockRestore();
+  });
+
+  test("that keeps failing ends without its onComplete, and status says why", async () => {
+    const quiet = silenceErrors();
+    const t = initConvexTest();
+    failAt("finalize:afterCallback", 3);
+    const id = await canceledWithCallback(t);
+    await drain(t);
+    expect(await completions(t)).toEqual([]);
+    expect(await t.query(api.pools.statusOne, { id })).toMatchObject({
+      state: "finished",
+      outcome: "canceled",
+      onCompleteError: "onComplete could not be run: its transaction failed 3 times",
+    });
+    expect((await snapshot(t)).pendingScheduled).toEqual([]);
+    quiet.mockRestore();
+  });
+});

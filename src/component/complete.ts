@@ -206,9 +206,14 @@ export const report = internalMutation({
  * the flag is cleared in the same transaction as the call.
  */
 export const finalize = internalMutation({
-  args: { workIds: v.array(v.id("work")), logLevel: vLogLevel },
+  args: {
+    workIds: v.array(v.id("work")),
+    logLevel: vLogLevel,
+    /** Set by recovery after FINALIZE_MAX_ATTEMPTS failed runs: finish without onComplete. */
+    skipCallback: v.optional(v.boolean()),
+  },
   returns: v.null(),
-  handler: async (ctx, { workIds, logLevel }) => {
+  handler: async (ctx, { workIds, logLevel, skipCallback }) => {
     const logger = createLogger(logLevel);
     let earliestExpiry: number | undefined;
     for (const workId of workIds) {
@@ -218,14 +223,22 @@ export const finalize = internalMutation({
         work.outcome === "failed"
           ? { kind: "failed", error: work.error ?? "" }
           : { kind: "canceled" };
-      const onCompleteError = await runOnComplete(ctx, work, result, logger);
+      const onCompleteError = skipCallback
+        ? `onComplete could not be run: its transaction failed ${(work.finalizeAttempts ?? 1) - 1} times`
+        : await runOnComplete(ctx, work, result, logger);
+      failpoint("finalize:afterCallback");
       if (work.statusTtl === 0) {
         await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
         await ctx.db.delete("work", work._id);
         continue;
       }
       const expiresAt = expiryOf(work.finishedAt ?? Date.now(), work.statusTtl);
-      await ctx.db.patch("work", work._id, { callbackPending: undefined, onCompleteError, expiresAt });
+      await ctx.db.patch("work", work._id, {
+        callbackPending: undefined,
+        finalizeAttempts: undefined,
+        onCompleteError,
+        expiresAt,
+      });
       earliestExpiry = earliest(earliestExpiry, expiresAt);
     }
     // Tell the loop when these outcomes expire, so its sweep finds them.

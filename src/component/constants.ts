@@ -66,6 +66,10 @@ export const ACTION_GROUP_SIZE = 50;
  * callbacks share a transaction with few others.
  */
 export const FINALIZE_BATCH = 16;
+/** A callbackPending row older than this had its `finalize` fail: run it again. */
+export const FINALIZE_RETRY_AFTER_MS = MINUTE;
+/** After this many `finalize` runs, finish the job without its onComplete. */
+export const FINALIZE_MAX_ATTEMPTS = 3;
 /** Results a worker action reports in one completion mutation at most. */
 export const REPORT_FLUSH_ITEMS = 64;
 /** Bytes of return values a worker reports in one mutation at most. */
@@ -116,6 +120,7 @@ export const LOOP_MAX_DOCUMENTS_READ =
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
   4 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker, row and payloads
   REPORT_BACKLOG_SCAN_ROWS +
+  FINALIZE_BATCH + 1 + // onCompletes to retry, and whether any is pending
   8; // singletons and the cancelAll barrier
 /** ... and writes. Far below Convex's 16,000 per transaction. */
 export const LOOP_MAX_DOCUMENTS_WRITTEN =
@@ -125,6 +130,7 @@ export const LOOP_MAX_DOCUMENTS_WRITTEN =
   4 * CANCEL_BATCH + // request, row, args and context payloads
   3 * SWEEP_BATCH + // row and payloads
   3 * MAX_PARALLELISM_LIMIT + // recovery: row, payload, requeue
+  FINALIZE_BATCH + // onCompletes to retry
   8; // singletons
 /** ... and queries started (each running job's worker record is read at a recovery check). */
 export const LOOP_MAX_QUERIES = MAX_PARALLELISM_LIMIT + 16;

@@ -3,7 +3,11 @@
 // doubles nothing (its writes roll back, and the pool carries on), or look at
 // what a transaction used. No-ops unless a test installs a hook on
 // globalThis; nothing in production sets one.
-export type Failpoint = "loop:afterCompletions" | "loop:afterStarts" | "report:afterSettle";
+export type Failpoint =
+  | "loop:afterCompletions"
+  | "loop:afterStarts"
+  | "report:afterSettle"
+  | "finalize:afterCallback";
 
 type Hook = (point: Failpoint) => void;
 

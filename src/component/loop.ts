@@ -15,6 +15,8 @@ import {
   CANCEL_BATCH,
   COMPLETION_BATCH,
   FINALIZE_BATCH,
+  FINALIZE_MAX_ATTEMPTS,
+  FINALIZE_RETRY_AFTER_MS,
   PENDING_START_ROWS_PER_ITERATION,
   RECOVERY_INTERVAL_MS,
   REPORT_INTERVAL_MS,
@@ -107,7 +109,8 @@ export const main = internalMutation({
 
     // 3. Recovery: fail attempts whose worker is gone.
     let nextRecoveryAt = state.nextRecoveryAt;
-    if (now >= nextRecoveryAt) {
+    const recoveryDue = now >= nextRecoveryAt;
+    if (recoveryDue) {
       nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
       for (const entry of [...running.values()]) {
         const reason = await lostWorker(ctx.db, entry);
@@ -128,6 +131,9 @@ export const main = internalMutation({
         }
       }
     }
+
+    // 3b. onCompletes whose finalize failed: run them again, one per call.
+    if (recoveryDue) await retryFinalize(ctx, now, config.logLevel);
 
     // 4. Start due jobs while slots are free. Cancel requests come first: while
     // some are still unapplied, nothing starts (it might be one of them).
@@ -229,11 +235,14 @@ export const main = internalMutation({
     // While jobs run or work remains, one watchdog wakes the loop at
     // nextRecoveryAt (and restarts it if it stopped).
     if (running.size === 0) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-    // Active: jobs run, work remains now, or a job waits for its due time
-    // (then a failed sleeping loop call is noticed). Retained outcomes alone
-    // do not count: a lost sweep only delays deletion.
+    // Active: jobs run, work remains now, a job waits for its due time (then
+    // a failed sleeping loop call is noticed), or an onComplete is still to
+    // run (its finalize may have failed). Retained outcomes alone do not
+    // count: a lost sweep only delays deletion.
     const jobsWaiting = freeAfter > 0 && nextPending !== null;
-    await keepWatch(ctx, running.size > 0 || wake.kind === "now" || jobsWaiting, nextRecoveryAt, now);
+    const active =
+      running.size > 0 || wake.kind === "now" || jobsWaiting || (await callbacksPending(ctx.db));
+    await keepWatch(ctx, active, nextRecoveryAt, now);
 
     const nextState = {
       running: [...running.values()],
@@ -444,3 +453,36 @@ export const watchdog = internalMutation({
     return null;
   },
 });
+
+async function callbacksPending(db: MutationCtx["db"]): Promise<boolean> {
+  const row = await db
+    .query("work")
+    .withIndex("by_callbackPending", (q) => q.eq("callbackPending", true))
+    .first();
+  return row !== null;
+}
+
+/**
+ * Schedules `finalize` again, one job per call, for rows whose onComplete
+ * has been pending longer than FINALIZE_RETRY_AFTER_MS (their finalize
+ * transaction failed, e.g. an onComplete outgrew it). After
+ * FINALIZE_MAX_ATTEMPTS runs the job finishes without its onComplete, and
+ * status says why.
+ */
+async function retryFinalize(ctx: Pick<MutationCtx, "db" | "scheduler">, now: number, logLevel: Doc<"config">["logLevel"]) {
+  const stuck = await ctx.db
+    .query("work")
+    .withIndex("by_callbackPending", (q) =>
+      q.eq("callbackPending", true).lt("finishedAt", now - FINALIZE_RETRY_AFTER_MS),
+    )
+    .take(FINALIZE_BATCH);
+  for (const work of stuck) {
+    const attempts = (work.finalizeAttempts ?? 1) + 1;
+    await ctx.db.patch("work", work._id, { finalizeAttempts: attempts });
+    await ctx.scheduler.runAfter(0, internal.complete.finalize, {
+      workIds: [work._id],
+      logLevel,
+      ...(attempts > FINALIZE_MAX_ATTEMPTS ? { skipCallback: true } : {}),
+    });
+  }
+}

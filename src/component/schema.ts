@@ -60,12 +60,15 @@ export default defineSchema({
     expiresAt: v.optional(v.number()),
     /** Finished by the loop; onComplete is still to be called. */
     callbackPending: v.optional(v.boolean()),
+    /** `finalize` runs scheduled for this row so far (recovery retries them). */
+    finalizeAttempts: v.optional(v.number()),
     /** What onComplete threw, if it did. */
     onCompleteError: v.optional(v.string()),
     /** Enqueue with this key returns this job while it is live (lib.ts). */
     idempotencyKey: v.optional(v.string()),
   })
     .index("by_expiresAt", ["expiresAt"])
+    .index("by_callbackPending", ["callbackPending", "finishedAt"])
     .index("by_idempotencyKey", ["idempotencyKey"]),
 
   /** Args or context too large to keep in the `work` row. */
