@@ -8,32 +8,12 @@ import { getConvexSize } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { CLIENT_BATCH_MAX_BYTES, DAY, INLINE_VALUE_MAX_BYTES, MAX_VALUE_BYTES } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
+// The fingerprint the digest jobs compute, to compare with what was sent.
+import { fingerprint } from "./fixture/jobs.js";
 import { drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
-
-/** The value with object keys sorted, as Convex stores objects. */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
-  );
-}
-
-/** The same fingerprint as jobs.digestAction computes (FNV-1a of the key-sorted JSON, length, ends). */
-function fingerprint(value: unknown) {
-  const text = JSON.stringify(sortedKeys(value)) ?? "";
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return { length: text.length, hash, head: text.slice(0, 40), tail: text.slice(-40) };
-}
 
 /** `chars` characters of seeded pseudo-random text: no repetition a bug could hide in. */
 function text(chars: number, seed: number): string {
