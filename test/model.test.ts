@@ -5,9 +5,11 @@
 // and a small reference model side by side.
 //
 // After every step: running ≤ the cap in force (jobs in flight when the cap
-// is lowered may finish); status only moves along the state machine and
-// never past maxAttempts; no job has run before it was due; a job canceled
-// while pending never runs again. At the end: each job has exactly the
+// is lowered may finish); each job's status equals what the model derives
+// from the job's own log of its runs (pending: previousAttempts = attempts
+// run; running: the attempt in flight; finished: attempts = runs), and only
+// moves along the state machine, never past maxAttempts; no job has run
+// before it was due; a job canceled while pending never runs again. At the end: each job has exactly the
 // outcome the model predicts, exactly one onComplete (none if excluded or
 // not set), runs ≤ maxAttempts, and the pool is idle with nothing scheduled.
 //
@@ -118,6 +120,30 @@ function expected(job: ModelJob): { outcome: Kind; runs: number } {
 
 const ORDER = { pending: 0, running: 1, finished: 2 } as const;
 
+/**
+ * The status must agree exactly with the job's own log of its runs: an
+ * action logs each attempt as it starts; a mutation logs only a success (a
+ * failure rolls back); a query logs nothing.
+ */
+function expectStatusMatchesRuns(job: ModelJob, status: Status & { attempts?: number }, runs: number) {
+  const label = `${job.tag} status ${JSON.stringify(status)} with ${runs} runs`;
+  if (job.spec.fnType === "action") {
+    if (status.state === "pending") expect(status.previousAttempts, label).toBe(runs);
+    // Running: the worker may not have logged this attempt's start yet.
+    if (status.state === "running") expect([runs, runs - 1], label).toContain(status.previousAttempts);
+    if (status.state === "finished") expect(status.attempts, label).toBe(runs);
+    return;
+  }
+  if (status.state === "pending") {
+    expect(status.previousAttempts, label).toBe(0);
+    expect(runs, label).toBe(0);
+  }
+  if (status.state === "finished" && job.spec.fnType === "mutation") {
+    expect(runs, label).toBe(status.outcome === "success" ? 1 : 0);
+    expect(status.attempts, label).toBe(status.outcome === "canceled" ? 0 : 1);
+  }
+}
+
 async function checkStep(t: Test, jobs: ModelJob[], capState: { cap: number; over: number }) {
   // Running ≤ cap in force; jobs already running when the cap was lowered
   // may finish, but none starts while the pool is at or above the cap.
@@ -146,6 +172,7 @@ async function checkStep(t: Test, jobs: ModelJob[], capState: { cap: number; ove
     const mine = runs.filter((r) => r.tag === job.tag);
     for (const r of mine) expect(r.at).toBeGreaterThanOrEqual(job.dueAt);
     if (job.canceled?.status.state === "pending") expect(mine.length).toBe(job.canceled.runs);
+    expectStatusMatchesRuns(job, now, mine.length);
   });
 }
 
