@@ -395,7 +395,7 @@ export class Workpool {
    * Cancels every job enqueued before the call (including earlier in the
    * same transaction), `limit` per transaction, continuing in scheduled
    * calls until done.
-   * @param options.limit jobs per transaction, integer >= 1. @default 64
+   * @param options.limit jobs per transaction, an integer 1–1000. @default 64
    */
   async cancelAll(
     ctx: RunMutationCtx | RunActionCtx,

@@ -42,7 +42,8 @@ export type Report = Infer<typeof vReport>;
 type Tally = { succeeded: number; failed: number; canceled: number; retries: number };
 const emptyTally = (): Tally => ({ succeeded: 0, failed: 0, canceled: 0, retries: 0 });
 
-function count(tally: Tally, s: Settlement) {
+/** Counts a settlement into a tally (the loop's counters are one too). */
+export function count(tally: Tally, s: Settlement) {
   if (s.kind === "retry") tally.retries += 1;
   else if (s.result.kind === "success") tally.succeeded += 1;
   else if (s.result.kind === "failed") tally.failed += 1;

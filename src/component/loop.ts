@@ -28,7 +28,7 @@ import {
 } from "./constants.js";
 import { freeSlots, nextWake, watchdogAction, type Wake } from "./core/plan.js";
 import { settle } from "./core/transitions.js";
-import { earliest, settleInLoop } from "./complete.js";
+import { count, earliest, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
 import { failpoint, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
@@ -122,9 +122,7 @@ export const main = internalMutation({
         const settled = await settleInLoop(ctx.db, work, s, now);
         if (settled.callbackPending) toFinalize.push(work._id);
         expiring(settled.expiresAt);
-        if (s.kind === "retry") counters.retries += 1;
-        else if (s.result.kind === "canceled") counters.canceled += 1;
-        else counters.failed += 1;
+        count(counters, s);
         logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
         if (s.kind === "finish") {
           logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts, error: reason });
@@ -324,10 +322,8 @@ async function scheduleNext(
     }
     return;
   }
-  // A sleeping call other than this one (woken early) would only no-op.
-  if (runStatus.state === "scheduled" && runStatus.scheduledId !== undefined) {
-    await cancelIfPending(ctx, runStatus.scheduledId);
-  }
+  // No call to cancel: the run-status row names this generation's call,
+  // which is this one (a wake bumps the generation and cancels the old).
   if (wake.kind === "idle") {
     await ctx.db.replace("runStatus", runStatus._id, { state: "idle", generation: generation + 1 });
     return;
