@@ -39,6 +39,8 @@ import {
   vRunResult,
   type EnqueueItem,
   type LogLevel,
+  type PoolStats,
+  type Priority,
   type RetryBehavior,
   type RunResult,
   type Status,
@@ -46,6 +48,7 @@ import {
 import {
   checkEnqueueOptions,
   checkIdempotencyKeys,
+  checkSerializationKeys,
   checkTimingOptions,
   checkValueSize,
   checkWorkpoolOptions,
@@ -61,6 +64,8 @@ export {
   vRunResult,
   DEFAULT_RETRY_BEHAVIOR,
   type LogLevel,
+  type PoolStats,
+  type Priority,
   type RetryBehavior,
   type RunResult,
   type Status,
@@ -176,6 +181,20 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
    * transaction. A non-empty string of at most 256 characters.
    */
   idempotencyKey?: string;
+  /**
+   * Serializes jobs: those with the same key run one at a time, in enqueue
+   * order (a job starts once every earlier job with its key has finished,
+   * retries included), while jobs of other keys run beside them up to
+   * maxParallelism. A waiting job holds no slot. A non-empty string of at
+   * most 256 characters.
+   */
+  key?: string;
+  /**
+   * Among due jobs, "high" starts before "normal" before "low"; FIFO within
+   * one. A priority with due work still gets at least one start in every
+   * ten, so none starves. @default "normal"
+   */
+  priority?: Priority;
 } & (
   | {
       /** Start no earlier than this epoch time in ms; the past means now. */
@@ -204,6 +223,11 @@ export type BatchEnqueueOptions<Context = unknown, ReturnValue = unknown> = Enqu
   idempotencyKeys?: readonly string[];
   /** Not for batches: one key cannot name several jobs. Use idempotencyKeys. */
   idempotencyKey?: never;
+  /**
+   * One serialization key per element of `argsArray` (same length), each
+   * used as that job's `key`. Give this or `key` (one key for all), not both.
+   */
+  keys?: readonly string[];
 };
 
 /** Settings the class passes to the free functions. */
@@ -420,6 +444,18 @@ export class Workpool {
     return await ctx.runQuery(this.component.lib.status, { id });
   }
 
+  /**
+   * Live numbers of the pool, for dashboards and autoscaling decisions; use
+   * it in a query to subscribe. Reads a fixed number of documents whatever
+   * the backlog. `pending` splits into `pendingDue`, `pendingDelayed` and
+   * `pendingBackingOff`; `lastMinute` and `lastHour` count outcomes and
+   * retries. Counts reflect the loop's last iteration, which follows any
+   * change within moments.
+   */
+  async stats(ctx: RunQueryCtx | RunMutationCtx | RunActionCtx): Promise<PoolStats> {
+    return await ctx.runQuery(this.component.lib.stats, {});
+  }
+
   /** Statuses of several jobs, in the order of `ids`. */
   async statusBatch(
     ctx: RunQueryCtx | RunMutationCtx | RunActionCtx,
@@ -507,6 +543,8 @@ async function commonFields<Context, ReturnType>(
     ...(fnType === "action" && options.retryBehavior
       ? { retryBehavior: options.retryBehavior }
       : {}),
+    ...(options.key !== undefined ? { key: options.key } : {}),
+    ...(options.priority !== undefined && options.priority !== "normal" ? { priority: options.priority } : {}),
     statusTtl: options.statusTtl ?? DEFAULT_STATUS_TTL_MS,
   };
   const config = {
@@ -571,6 +609,11 @@ export async function enqueueBatch<
     const problem = checkIdempotencyKeys(keys, argsArray.length);
     if (problem) throw new Error(problem);
   }
+  const serialKeys = options.keys;
+  if (serialKeys !== undefined) {
+    const problem = checkSerializationKeys(serialKeys, argsArray.length, options.key);
+    if (problem) throw new Error(problem);
+  }
   if (argsArray.length === 0) return [];
   const { item, config } = await commonFields(fnType, fn, options);
   const chunks: EnqueueItem[][] = [[]];
@@ -590,7 +633,13 @@ export async function enqueueBatch<
       bytes = 0;
     }
     const key = keys?.[i];
-    chunks[chunks.length - 1]!.push({ ...item, fnArgs, ...(key !== undefined ? { idempotencyKey: key } : {}) });
+    const serialKey = serialKeys?.[i];
+    chunks[chunks.length - 1]!.push({
+      ...item,
+      fnArgs,
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
+      ...(serialKey !== undefined ? { key: serialKey } : {}),
+    });
     bytes += size;
   });
   const ids: WorkId[] = [];

@@ -8,9 +8,11 @@ import {
   checkDelay,
   checkExcludeKinds,
   checkIdempotencyKey,
+  checkKey,
   checkKnownKeys,
   checkLogLevel,
   checkMaxParallelism,
+  checkPriority,
   checkRetryBehavior,
   checkStatusTtl,
   checkString,
@@ -38,10 +40,12 @@ const ENQUEUE_OPTIONS = [
   "runAtTime",
   "retry",
   "idempotencyKey",
+  "key",
+  "priority",
 ] as const;
 
 /** Batch enqueue takes one key per job instead of one idempotencyKey. */
-const BATCH_ENQUEUE_OPTIONS = [...ENQUEUE_OPTIONS, "idempotencyKeys"] as const;
+const BATCH_ENQUEUE_OPTIONS = [...ENQUEUE_OPTIONS, "idempotencyKeys", "keys"] as const;
 
 const TIMING_OPTIONS = ["runAt", "runAfter", "delayMs", "runAtTime"] as const;
 
@@ -103,6 +107,9 @@ export function checkEnqueueOptions(
   if (batch && options.idempotencyKeys !== undefined) {
     throwIf(checkIdempotencyKeys(options.idempotencyKeys, batchSize));
   }
+  if (batch && options.keys !== undefined) {
+    throwIf(checkSerializationKeys(options.keys, batchSize, options.key));
+  }
   checkTimingOptions(options);
   if (fnType !== "action" && options.retry !== undefined) {
     throw new Error(
@@ -119,19 +126,39 @@ export function checkEnqueueOptions(
         typeof v === "boolean" ? null : checkRetryBehavior("retry", v),
       ),
       optional(options.idempotencyKey, (v) => checkIdempotencyKey("idempotencyKey", v)),
+      optional(options.key, (v) => checkKey("key", v)),
+      optional(options.priority, (v) => checkPriority("priority", v)),
     ),
   );
 }
 
+
 /** Checks a batch's idempotencyKeys: one valid key per job. */
 export function checkIdempotencyKeys(keys: unknown, batchSize: number): string | null {
+  return checkOnePerJob("idempotencyKeys", keys, batchSize, checkIdempotencyKey);
+}
+
+/** Checks a batch's keys: one valid serialization key per job, and no `key` beside them. */
+export function checkSerializationKeys(keys: unknown, batchSize: number, key: unknown): string | null {
+  if (key !== undefined) {
+    return `batch enqueue options: give key (one for every job) or keys (one per job), not both; got key ${describeValue(key)} and keys`;
+  }
+  return checkOnePerJob("keys", keys, batchSize, checkKey);
+}
+
+function checkOnePerJob(
+  field: string,
+  keys: unknown,
+  batchSize: number,
+  check: (field: string, value: unknown) => string | null,
+): string | null {
   if (!Array.isArray(keys)) {
-    return `idempotencyKeys must be an array of strings, one per element of argsArray, got ${describeValue(keys)}`;
+    return `${field} must be an array of strings, one per element of argsArray, got ${describeValue(keys)}`;
   }
   if (keys.length !== batchSize) {
-    return `idempotencyKeys must have one key per element of argsArray (${batchSize}), got ${keys.length} keys`;
+    return `${field} must have one key per element of argsArray (${batchSize}), got ${keys.length} keys`;
   }
-  return firstProblem(...keys.map((key, i) => checkIdempotencyKey(`idempotencyKeys[${i}]`, key)));
+  return firstProblem(...keys.map((k, i) => check(`${field}[${i}]`, k)));
 }
 
 /**

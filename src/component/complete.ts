@@ -7,7 +7,9 @@
 import { v, type Infer } from "convex/values";
 import type { FunctionHandle } from "convex/server";
 import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transitions.js";
+import { rankOf } from "./core/plan.js";
 import { errorMessage } from "./errors.js";
+import { releaseKey } from "./keys.js";
 import { failpoint } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload, loadValue } from "./payload.js";
@@ -94,6 +96,7 @@ export async function writeOutcome(
   if (work.statusTtl === 0 && !extra.callbackPending) {
     await deletePayload(db, work.onComplete?.contextPayloadId);
     await db.delete("work", work._id);
+    await releaseKey(db, work);
     return {};
   }
   const { result, attempts, now } = outcome;
@@ -112,6 +115,7 @@ export async function writeOutcome(
     ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
     ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
   });
+  await releaseKey(db, work);
   return expiresAt !== undefined ? { expiresAt } : {};
 }
 
@@ -138,7 +142,8 @@ async function requeue(
     lastError: s.error,
     readyAt: s.retryAt,
   });
-  await db.insert("pendingStart", { readyAt: s.retryAt, workIds: [work._id] });
+  // The job stays its key's head while it backs off: the key stays held.
+  await db.insert("pendingStart", { readyAt: s.retryAt, workIds: [work._id], rank: rankOf(work.priority) });
 }
 
 /**

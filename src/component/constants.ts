@@ -19,6 +19,15 @@ export const DEFAULT_STATUS_TTL_MS = DAY;
 /** Longest idempotencyKey accepted, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
+/** Longest serialization `key` accepted, in characters. */
+export const MAX_KEY_LENGTH = 256;
+/**
+ * Bounded starvation of lower priorities: while a priority has a due job,
+ * other priorities take at most this many starts in a row before it gets
+ * one. So every priority with due work gets at least one start in ten.
+ */
+export const PRIORITY_MAX_PASSES = 9;
+
 /** Convex's limit on one document. */
 export const CONVEX_DOCUMENT_MAX_BYTES = MIB;
 /** Room left for the other fields of the row that holds a value. */
@@ -50,7 +59,9 @@ export const SWEEP_BATCH = 64;
 export const START_SCAN_LIMIT = 256;
 /** Queue rows the periodic report counts at most (×100 ids per row). */
 export const REPORT_BACKLOG_SCAN_ROWS = 100;
-/** pendingStart rows read per loop iteration at most. */
+/** Priority queues the loop reads (high, normal, low). */
+export const PRIORITY_QUEUES = 3;
+/** pendingStart rows the loop uses up per iteration at most, over all queues. */
 export const PENDING_START_ROWS_PER_ITERATION = 32;
 /** Work ids per pendingStart row written by one enqueue. */
 export const PENDING_START_CHUNK = 100;
@@ -107,6 +118,25 @@ export const CLIENT_BATCH_MAX_BYTES = 8 * MIB;
 export const JITTER_MIN = 0.5;
 export const JITTER_SPAN = 1;
 
+/** Rows `enqueueCount` is sharded over: concurrent enqueues conflict on one with chance 1/8. */
+export const STATS_SHARDS = 8;
+/** Delayed jobs are counted by the second they become due. */
+export const DELAYED_COUNT_RESOLUTION_MS = SECOND;
+/** delayedCount rows the loop folds per iteration at most. */
+export const DELAYED_FOLD_BATCH = 32;
+/**
+ * The loop wakes to fold due delayedCount rows at most this often when
+ * nothing else wakes it (a full or paused pool), so at most about 30 rows
+ * wait to be folded, well within what `stats` reads.
+ */
+export const DELAYED_FOLD_MIN_INTERVAL_MS = 30 * SECOND;
+/** Due-but-unfolded delayedCount rows `stats` reads at most. */
+export const STATS_UNFOLDED_READ_LIMIT = 2 * DELAYED_FOLD_BATCH;
+/** `stats.lastMinute` sums outcome buckets of this length. */
+export const STATS_MINUTE_BUCKET_MS = 10 * SECOND;
+/** `stats.lastHour` sums outcome buckets of this length. */
+export const STATS_HOUR_BUCKET_MS = MINUTE;
+
 /**
  * Upper bound on the documents one loop iteration reads, from the batch
  * constants above. Far below Convex's 32,000 per transaction
@@ -114,23 +144,31 @@ export const JITTER_SPAN = 1;
  */
 export const LOOP_MAX_DOCUMENTS_READ =
   START_SCAN_LIMIT + // queued work rows examined
-  PENDING_START_ROWS_PER_ITERATION + 1 + // queue rows, and the next one
+  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + 1 + // queue rows, and the next one
   COMPLETION_BATCH +
-  4 * CANCEL_BATCH + // each request, its job, and its payloads (read before deleting)
+  // each request, its job, its payloads (read before deleting), and for a
+  // keyed or delayed job its key's next job (two reads) and delayed count
+  7 * CANCEL_BATCH +
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
-  4 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker, row and payloads
+  6 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker, row, payloads, key's next job
   REPORT_BACKLOG_SCAN_ROWS +
   FINALIZE_BATCH + 1 + // onCompletes to retry, and whether any is pending
+  DELAYED_FOLD_BATCH + 1 + // delayed counts folded, and the next one
   8; // singletons and the cancelAll barrier
 /** ... and writes. Far below Convex's 16,000 per transaction. */
 export const LOOP_MAX_DOCUMENTS_WRITTEN =
   START_SCAN_LIMIT + // work rows marked running (or canceled under a cancelAll)
-  PENDING_START_ROWS_PER_ITERATION + // queue rows consumed
+  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + // queue rows used up, and rows left in part
   COMPLETION_BATCH +
-  4 * CANCEL_BATCH + // request, row, args and context payloads
+  6 * CANCEL_BATCH + // request, row, payloads, the key's next job queued, delayed count
   3 * SWEEP_BATCH + // row and payloads
-  3 * MAX_PARALLELISM_LIMIT + // recovery: row, payload, requeue
+  3 * MAX_PARALLELISM_LIMIT + // recovery: row, payload, and the retry's or the key's next job's queue row
   FINALIZE_BATCH + // onCompletes to retry
+  DELAYED_FOLD_BATCH +
   8; // singletons
-/** ... and queries started (each running job's worker record is read at a recovery check). */
-export const LOOP_MAX_QUERIES = MAX_PARALLELISM_LIMIT + 16;
+/**
+ * ... and queries started: each running job's worker record at a recovery
+ * check, and for keyed or delayed jobs the key's next job (two) and the
+ * delayed count (one), per job recovered or canceled.
+ */
+export const LOOP_MAX_QUERIES = 3 * MAX_PARALLELISM_LIMIT + 3 * CANCEL_BATCH + 16;

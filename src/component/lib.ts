@@ -7,12 +7,17 @@ import { statusOf } from "./core/status.js";
 import {
   checkIntegerBetween,
   checkIdempotencyKey,
+  checkKey,
   checkRetryBehavior,
   checkStatusTtl,
   checkTime,
   firstProblem,
 } from "./core/validation.js";
 import { applyConfig } from "./config.js";
+import { rankOf } from "./core/plan.js";
+import { isDelayed, newEnqueueTally, tallyEnqueued } from "./core/stats.js";
+import { oldestLive } from "./keys.js";
+import { countEnqueued, readStats } from "./stats.js";
 import { fail } from "./errors.js";
 import { createLogger, type Logger } from "./logging.js";
 import { storeValue } from "./payload.js";
@@ -21,6 +26,7 @@ import {
   vConfigUpdate,
   vEnqueueItem,
   vLogLevel,
+  vPoolStats,
   vStatus,
   type EnqueueItem,
 } from "./validators.js";
@@ -41,11 +47,12 @@ function checkItem(item: EnqueueItem, field: string): void {
     item.retryBehavior === undefined ? null : checkRetryBehavior(`${field}retryBehavior`, item.retryBehavior),
     item.statusTtl === undefined ? null : checkStatusTtl(`${field}statusTtl`, item.statusTtl),
     item.idempotencyKey === undefined ? null : checkIdempotencyKey(`${field}idempotencyKey`, item.idempotencyKey),
+    item.key === undefined ? null : checkKey(`${field}key`, item.key),
   );
   if (problem) fail("INVALID_ARGUMENT", problem);
 }
 
-/** Inserts one job's row; returns its id and when it is due. */
+/** Inserts one job's row; returns its id, when it is due, and whether stats count it delayed. */
 async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number) {
   const args = await storeValue(db, `args of ${item.fnName}`, item.fnArgs);
   const onComplete = item.onComplete;
@@ -56,6 +63,7 @@ async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number)
   // A time in the past means now: it must not jump ahead of jobs already due.
   // Whole milliseconds, rounded up, as the scheduler keeps them.
   const readyAt = Math.max(Math.ceil(item.runAt), now);
+  const delayed = isDelayed(readyAt, now);
   const workId = await db.insert("work", {
     fnType: item.fnType,
     fnHandle: item.fnHandle,
@@ -80,8 +88,11 @@ async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number)
     runAt: readyAt,
     readyAt,
     ...(item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {}),
+    ...(item.key !== undefined ? { key: item.key } : {}),
+    ...(item.priority !== undefined && item.priority !== "normal" ? { priority: item.priority } : {}),
+    ...(delayed ? { countedDelayed: true } : {}),
   });
-  return { workId, readyAt };
+  return { workId, readyAt, delayed };
 }
 
 /**
@@ -127,8 +138,9 @@ async function enqueueItems(
   items.forEach((item, i) => checkItem(item, items.length > 1 ? `items[${i}].` : ""));
   const now = Date.now();
   const ids: Id<"work">[] = [];
-  let chunk: { readyAt: number; workIds: Id<"work">[] } | null = null;
+  let chunk: { readyAt: number; workIds: Id<"work">[]; rank: number } | null = null;
   let earliest = Infinity;
+  const counted = newEnqueueTally();
   for (const item of items) {
     if (item.idempotencyKey !== undefined) {
       // Read-your-writes: an earlier item of this batch, or an enqueue
@@ -140,18 +152,29 @@ async function enqueueItems(
         continue;
       }
     }
-    const { workId, readyAt } = await insertWork(ctx.db, item, now);
+    // A key held by a live job (this batch's earlier items included): the
+    // job waits outside the queue until the jobs before it finish.
+    const waits = item.key !== undefined && (await oldestLive(ctx.db, item.key)) !== null;
+    const { workId, readyAt, delayed } = await insertWork(ctx.db, item, now);
     ids.push(workId);
+    tallyEnqueued(counted, readyAt, delayed);
+    logger.event("INFO", "enqueued", {
+      workId, fnName: item.fnName, fnType: item.fnType, runAt: readyAt,
+      ...(item.key !== undefined ? { key: item.key, waitsForKey: waits } : {}),
+      ...(item.priority !== undefined ? { priority: item.priority } : {}),
+    });
+    if (waits) continue;
     earliest = Math.min(earliest, readyAt);
-    if (chunk && (chunk.readyAt !== readyAt || chunk.workIds.length >= PENDING_START_CHUNK)) {
+    const rank = rankOf(item.priority);
+    if (chunk && (chunk.readyAt !== readyAt || chunk.rank !== rank || chunk.workIds.length >= PENDING_START_CHUNK)) {
       await ctx.db.insert("pendingStart", chunk);
       chunk = null;
     }
-    chunk ??= { readyAt, workIds: [] };
+    chunk ??= { readyAt, workIds: [], rank };
     chunk.workIds.push(workId);
-    logger.event("INFO", "enqueued", { workId, fnName: item.fnName, fnType: item.fnType, runAt: readyAt });
   }
   if (chunk) await ctx.db.insert("pendingStart", chunk);
+  await countEnqueued(ctx.db, counted);
   // Nothing to wake for when every item named a job that already exists.
   if (earliest !== Infinity) await wakeLoop(ctx, earliest);
   return ids;
@@ -174,6 +197,17 @@ export const enqueueBatch = mutation({
     const { config: effective } = await applyConfig(ctx.db, config);
     return await enqueueItems(ctx, items, createLogger(effective.logLevel));
   },
+});
+
+/**
+ * Live numbers of the pool: running, pending (due, delayed, backing off),
+ * recent outcomes and the oldest due job's wait. Reads a fixed number of
+ * documents whatever the backlog (stats.ts#readStats).
+ */
+export const stats = query({
+  args: {},
+  returns: vPoolStats,
+  handler: async (ctx) => await readStats(ctx.db, Date.now()),
 });
 
 /** The work id behind `id`, or a ConvexError naming the malformed string. */

@@ -17,16 +17,17 @@ import {
   FINALIZE_BATCH,
   FINALIZE_MAX_ATTEMPTS,
   FINALIZE_RETRY_AFTER_MS,
-  PENDING_START_ROWS_PER_ITERATION,
   RECOVERY_INTERVAL_MS,
   REPORT_INTERVAL_MS,
   START_BATCH,
   START_SCAN_LIMIT,
   LOOP_STALL_MS,
+  PENDING_START_ROWS_PER_ITERATION,
   REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
 } from "./constants.js";
-import { freeSlots, nextWake, watchdogAction, type Wake } from "./core/plan.js";
+import { afterStart, foldTime, freeSlots, nextWake, pickRank, PRIORITY_COUNT, watchdogAction, type Wake } from "./core/plan.js";
+import { outcomeDelta, recordOutcomes, zeroTotals } from "./core/stats.js";
 import { settle } from "./core/transitions.js";
 import { count, earliest, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
@@ -34,6 +35,7 @@ import { failpoint, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
+import { foldDelayed, uncountDelayed } from "./stats.js";
 import { cancelIfPending, loopCallFailed, restartLoop, wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
@@ -65,6 +67,9 @@ export const main = internalMutation({
     };
     const running = new Map<Id<"work">, RunningEntry>(state.running.map((e) => [e.workId, e]));
     const counters = { ...state.counters };
+    // Lifetime counts for `stats`; `before` gives this iteration's outcomes.
+    const totals = { ...zeroTotals(), ...state.totals };
+    const before = { ...totals };
     const toFinalize: Id<"work">[] = [];
     let backlogNow = false;
 
@@ -74,10 +79,12 @@ export const main = internalMutation({
       for (const item of row.items) {
         if (running.get(item.workId)?.attempt === item.attempt) running.delete(item.workId);
       }
-      counters.succeeded += row.succeeded;
-      counters.failed += row.failed;
-      counters.canceled += row.canceled;
-      counters.retries += row.retries;
+      for (const tally of [counters, totals]) {
+        tally.succeeded += row.succeeded;
+        tally.failed += row.failed;
+        tally.canceled += row.canceled;
+        tally.retries += row.retries;
+      }
       expiring(row.expiresAt);
       await ctx.db.delete("pendingCompletion", row._id);
     }
@@ -92,6 +99,9 @@ export const main = internalMutation({
       if (settled.callbackPending) toFinalize.push(work._id);
       expiring(settled.expiresAt);
       counters.canceled += 1;
+      totals.canceled += 1;
+      if (work.attempts > 0) totals.retriesCanceled += 1;
+      if (await uncountDelayed(ctx.db, work)) totals.delayedCanceled += 1;
       logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", attempts: work.attempts });
     };
     const cancels = await ctx.db.query("pendingCancelation").take(CANCEL_BATCH);
@@ -123,6 +133,7 @@ export const main = internalMutation({
         if (settled.callbackPending) toFinalize.push(work._id);
         expiring(settled.expiresAt);
         count(counters, s);
+        count(totals, s);
         logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
         if (s.kind === "finish") {
           logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts, error: reason });
@@ -141,44 +152,43 @@ export const main = internalMutation({
     // A cancelAll in progress covers every job created up to its bound.
     const cancelAll = await ctx.db.query("cancelAllRequest").withIndex("by_upTo").order("desc").first();
     const started: Doc<"work">[] = [];
+    let passes = state.priorityPasses ?? [];
     if (slots > 0) {
-      const rows = await ctx.db
-        .query("pendingStart")
-        .withIndex("by_readyAt", (q) => q.lte("readyAt", now))
-        .take(PENDING_START_ROWS_PER_ITERATION);
-      // Skipped and canceled jobs take no slot, so the rows examined are
+      // One queue per priority, each oldest due first; pickRank chooses
+      // which one the next start comes from.
+      const queues: Queue[] = [];
+      for (let rank = 0; rank < PRIORITY_COUNT; rank++) queues.push(await openQueue(ctx.db, rank, now));
+      // Skipped and canceled jobs take no slot, so the ids examined are
       // bounded separately (reads stay far below the transaction limit).
       let examined = 0;
       // Cancels under a cancelAll share this iteration's cancel budget.
       let cancelBudget = CANCEL_BATCH - cancels.length;
-      const withinBudget = () => examined < START_SCAN_LIMIT && cancelBudget > 0;
-      for (const row of rows) {
-        let consumed = 0;
-        while (consumed < row.workIds.length && slots > 0 && withinBudget()) {
-          const work = await ctx.db.get("work", row.workIds[consumed]!);
-          consumed += 1;
-          examined += 1;
-          // Not pending: canceled (or settled) since it was queued.
-          if (work?.state !== "pending") continue;
-          if (cancelAll !== null && work._creationTime <= cancelAll.upTo) {
-            await cancelPending(work);
-            cancelBudget -= 1;
-            continue;
-          }
-          started.push(work);
-          slots -= 1;
+      const rowsUsed = () => queues.reduce((n, q) => n + q.rowsUsed, 0);
+      const withinBudget = () =>
+        examined < START_SCAN_LIMIT && cancelBudget > 0 && rowsUsed() < PENDING_START_ROWS_PER_ITERATION;
+      while (slots > 0 && withinBudget()) {
+        const due = queues.map((q) => q.head !== null);
+        const rank = pickRank(due, passes);
+        if (rank === null) break;
+        const work = await queues[rank]!.take(ctx.db);
+        examined += 1;
+        // Not pending: canceled (or settled) since it was queued.
+        if (work?.state !== "pending") continue;
+        if (cancelAll !== null && work._creationTime <= cancelAll.upTo) {
+          await cancelPending(work);
+          cancelBudget -= 1;
+          continue;
         }
-        if (consumed === row.workIds.length) await ctx.db.delete("pendingStart", row._id);
-        else await ctx.db.patch("pendingStart", row._id, { workIds: row.workIds.slice(consumed) });
-        if (!withinBudget()) {
-          backlogNow = true;
-          break;
-        }
-        if (slots === 0) break;
+        started.push(work);
+        passes = afterStart(due, passes, rank);
+        slots -= 1;
       }
+      for (const queue of queues) await queue.close(ctx.db);
+      backlogNow ||= !withinBudget();
     }
     await startJobs(ctx, started, running, now, config.logLevel, logger);
     counters.started += started.length;
+    totals.retriesStarted += started.filter((w) => w.attempts > 0).length;
     failpoint("loop:afterStarts");
 
     // 5. Callbacks of jobs the loop ended, expired outcomes, the report.
@@ -206,6 +216,11 @@ export const main = internalMutation({
         .first();
       nextExpiry = first?.expiresAt ?? null;
     }
+    // Delayed jobs whose second has begun stop counting as delayed.
+    const fold = await foldDelayed(ctx.db, now);
+    totals.delayedMatured += fold.matured;
+    backlogNow ||= fold.more;
+
     let windowStart = state.windowStart;
     let reported = counters;
     if (now - windowStart >= REPORT_INTERVAL_MS) {
@@ -228,6 +243,7 @@ export const main = internalMutation({
       // While jobs run, completions and the watchdog wake the loop anyway; a
       // wake for an expiry would only be scheduled to be canceled.
       nextExpiry: running.size === 0 ? (nextExpiry ?? undefined) : undefined,
+      nextFoldAt: fold.nextSecond === undefined ? undefined : foldTime(fold.nextSecond),
     });
 
     // While jobs run or work remains, one watchdog wakes the loop at
@@ -249,6 +265,9 @@ export const main = internalMutation({
       nextRecoveryAt,
       lastRunAt: now,
       nextExpiryAt: nextExpiry ?? null,
+      totals,
+      ...recordOutcomes(state, outcomeDelta(before, totals), now),
+      priorityPasses: passes,
     };
     if (stored === null) await ctx.db.insert("poolState", nextState);
     else await ctx.db.replace("poolState", stored._id, nextState);
@@ -481,4 +500,45 @@ async function retryFinalize(ctx: Pick<MutationCtx, "db" | "scheduler">, now: nu
       ...(attempts > FINALIZE_MAX_ATTEMPTS ? { skipCallback: true } : {}),
     });
   }
+}
+
+/**
+ * The due entries of one priority's start queue, oldest first, read lazily:
+ * `take` hands out the next job id (reading its row), deleting each queue
+ * row once its ids are all taken; `close` keeps the untaken ids of a row
+ * taken from in part.
+ */
+type Queue = Awaited<ReturnType<typeof openQueue>>;
+async function openQueue(db: MutationCtx["db"], rank: number, now: number) {
+  const query = db
+    .query("pendingStart")
+    .withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now));
+  const rows = query[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await rows.next();
+    return r.done ? null : r.value;
+  };
+  const queue = {
+    head: await next(),
+    offset: 0,
+    rowsUsed: 0,
+    async take(db: MutationCtx["db"]): Promise<Doc<"work"> | null> {
+      const row = queue.head!;
+      const workId = row.workIds[queue.offset]!;
+      queue.offset += 1;
+      if (queue.offset === row.workIds.length) {
+        await db.delete("pendingStart", row._id);
+        queue.rowsUsed += 1;
+        queue.head = await next();
+        queue.offset = 0;
+      }
+      return await db.get("work", workId);
+    },
+    async close(db: MutationCtx["db"]) {
+      if (queue.head !== null && queue.offset > 0) {
+        await db.patch("pendingStart", queue.head._id, { workIds: queue.head.workIds.slice(queue.offset) });
+      }
+    },
+  };
+  return queue;
 }

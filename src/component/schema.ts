@@ -11,6 +11,7 @@ import { v } from "convex/values";
 import {
   vFnType,
   vLogLevel,
+  vPriority,
   vResultKind,
   vRetryBehavior,
 } from "./validators.js";
@@ -20,6 +21,26 @@ export const vWorkState = v.union(
   v.literal("running"),
   v.literal("finished"),
 );
+
+const vOutcomeCounts = {
+  succeeded: v.number(),
+  failed: v.number(),
+  canceled: v.number(),
+  retries: v.number(),
+};
+export const vTotals = v.object({
+  ...vOutcomeCounts,
+  /** Attempts after the first that started. */
+  retriesStarted: v.number(),
+  /** Jobs canceled while waiting for a retry. */
+  retriesCanceled: v.number(),
+  /** delayedCount rows folded in once due. */
+  delayedMatured: v.number(),
+  /** Delayed jobs canceled before their second came. */
+  delayedCanceled: v.number(),
+});
+/** Outcomes of the time bucket starting at `at`. */
+export const vBucket = v.object({ at: v.number(), ...vOutcomeCounts });
 
 export default defineSchema({
   /** One row per job, from enqueue until its outcome expires. */
@@ -66,10 +87,20 @@ export default defineSchema({
     onCompleteError: v.optional(v.string()),
     /** Enqueue with this key returns this job while it is live (lib.ts). */
     idempotencyKey: v.optional(v.string()),
+    /**
+     * Serialization key: of the live (pending or running) jobs with a key,
+     * only the oldest is queued or runs; the next is queued when it finishes.
+     */
+    key: v.optional(v.string()),
+    /** Absent means "normal". Kept for the job's retries. */
+    priority: v.optional(vPriority),
+    /** Due in a later second at enqueue: counted in `delayedCount` (stats.ts). */
+    countedDelayed: v.optional(v.boolean()),
   })
     .index("by_expiresAt", ["expiresAt"])
     .index("by_callbackPending", ["callbackPending", "finishedAt"])
-    .index("by_idempotencyKey", ["idempotencyKey"]),
+    .index("by_idempotencyKey", ["idempotencyKey"])
+    .index("by_key_state", ["key", "state"]),
 
   /** Args or context too large to keep in the `work` row. */
   payload: defineTable({ value: v.any() }),
@@ -81,7 +112,11 @@ export default defineSchema({
   pendingStart: defineTable({
     readyAt: v.number(),
     workIds: v.array(v.id("work")),
-  }).index("by_readyAt", ["readyAt"]),
+    /** The jobs' priority rank (core/plan.ts#PRIORITY_RANK): 0 is high. */
+    rank: v.number(),
+  })
+    .index("by_readyAt", ["readyAt"])
+    .index("by_rank_readyAt", ["rank", "readyAt"]),
 
   /** Attempts that ended, for the loop to free their slots. */
   pendingCompletion: defineTable({
@@ -148,6 +183,27 @@ export default defineSchema({
     scheduledId: v.id("_scheduled_functions"),
   }),
 
+  /**
+   * Jobs enqueued, counted for `stats` in STATS_SHARDS rows: each enqueue
+   * call adds to one, chosen at random, so concurrent enqueuers rarely
+   * write the same document. `delayed`: of those, due in a later second.
+   */
+  enqueueCount: defineTable({
+    shard: v.number(),
+    enqueued: v.number(),
+    delayed: v.number(),
+  }).index("by_shard", ["shard"]),
+
+  /**
+   * Delayed jobs by the second they become due (epoch seconds), for
+   * `stats`: added to by enqueue, reduced by the loop when it cancels one,
+   * and folded into poolState.totals.delayedMatured by the loop once due.
+   */
+  delayedCount: defineTable({
+    second: v.number(),
+    count: v.number(),
+  }).index("by_second", ["second"]),
+
   /** Singleton written only by the loop: what runs now, and counters. */
   poolState: defineTable({
     running: v.array(
@@ -176,5 +232,13 @@ export default defineSchema({
      * (look it up). Kept so the loop reads `work` only when rows expire.
      */
     nextExpiryAt: v.optional(v.union(v.number(), v.null())),
+    /** Lifetime counts, for `stats` (stats.ts). */
+    totals: v.optional(vTotals),
+    /** Outcomes in STATS_MINUTE_BUCKET_MS buckets, for `stats`' last minute. */
+    minuteBuckets: v.optional(v.array(vBucket)),
+    /** Outcomes in STATS_HOUR_BUCKET_MS buckets, for `stats`' last hour. */
+    hourBuckets: v.optional(v.array(vBucket)),
+    /** Per priority rank: starts in a row it was passed over (core/plan.ts#pickRank). */
+    priorityPasses: v.optional(v.array(v.number())),
   }),
 });

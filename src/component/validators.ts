@@ -44,6 +44,10 @@ export const DEFAULT_RETRY_BEHAVIOR: RetryBehavior = {
   base: 2,
 };
 
+/** Which due jobs start first (DESIGN-level docs: docs/design.md, "Priorities"). */
+export const vPriority = v.union(v.literal("high"), v.literal("normal"), v.literal("low"));
+export type Priority = Infer<typeof vPriority>;
+
 /** Pool-wide settings that the client sends along with its calls. */
 export const vConfigUpdate = v.object({
   maxParallelism: v.optional(v.number()),
@@ -107,6 +111,10 @@ export const enqueueItemFields = {
    * within its statusTtl, enqueue returns its id instead of a new job.
    */
   idempotencyKey: v.optional(v.string()),
+  /** Jobs with the same key run one at a time, in enqueue order. */
+  key: v.optional(v.string()),
+  /** Among due jobs, higher priority starts first; default "normal". */
+  priority: v.optional(vPriority),
 };
 export const vEnqueueItem = v.object(enqueueItemFields);
 export type EnqueueItem = Infer<typeof vEnqueueItem>;
@@ -126,3 +134,33 @@ export const vStatus = v.union(
   }),
 );
 export type Status = Infer<typeof vStatus>;
+
+const vOutcomeCounts = v.object({
+  succeeded: v.number(),
+  failed: v.number(),
+  canceled: v.number(),
+  /** Failed attempts followed by another attempt. */
+  retries: v.number(),
+});
+
+/** What `lib.stats` returns (see core/stats.ts for how each is counted). */
+export const vPoolStats = v.object({
+  maxParallelism: v.number(),
+  /** Attempts in flight. */
+  running: v.number(),
+  /** Jobs not running and not finished: pendingDue + pendingDelayed + pendingBackingOff. */
+  pending: v.number(),
+  /** First attempts whose due time has come (waiting for a slot, or for their key). */
+  pendingDue: v.number(),
+  /** First attempts due in a later second. */
+  pendingDelayed: v.number(),
+  /** Jobs that failed an attempt and wait to retry (for the backoff, then a slot). */
+  pendingBackingOff: v.number(),
+  /** How long the longest-waiting due entry of the start queue has been due; null if none. */
+  oldestPendingAgeMs: v.union(v.number(), v.null()),
+  /** Outcomes in the 10-second buckets overlapping the last minute. */
+  lastMinute: vOutcomeCounts,
+  /** Outcomes in the minute buckets overlapping the last hour. */
+  lastHour: vOutcomeCounts,
+});
+export type PoolStats = Infer<typeof vPoolStats>;

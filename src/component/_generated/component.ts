@@ -62,11 +62,13 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           fnName: string;
           fnType: "action" | "mutation" | "query";
           idempotencyKey?: string;
+          key?: string;
           onComplete?: {
             context?: any;
             excludeKinds?: Array<"success" | "failed" | "canceled">;
             fnHandle: string;
           };
+          priority?: "high" | "normal" | "low";
           retryBehavior?: {
             base: number;
             initialBackoffMs: number;
@@ -92,11 +94,13 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
             fnName: string;
             fnType: "action" | "mutation" | "query";
             idempotencyKey?: string;
+            key?: string;
             onComplete?: {
               context?: any;
               excludeKinds?: Array<"success" | "failed" | "canceled">;
               fnHandle: string;
             };
+            priority?: "high" | "normal" | "low";
             retryBehavior?: {
               base: number;
               initialBackoffMs: number;
@@ -107,6 +111,33 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           }>;
         },
         Array<string>,
+        Name
+      >;
+      stats: FunctionReference<
+        "query",
+        "internal",
+        {},
+        {
+          lastHour: {
+            canceled: number;
+            failed: number;
+            retries: number;
+            succeeded: number;
+          };
+          lastMinute: {
+            canceled: number;
+            failed: number;
+            retries: number;
+            succeeded: number;
+          };
+          maxParallelism: number;
+          oldestPendingAgeMs: number | null;
+          pending: number;
+          pendingBackingOff: number;
+          pendingDelayed: number;
+          pendingDue: number;
+          running: number;
+        },
         Name
       >;
       status: FunctionReference<

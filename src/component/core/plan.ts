@@ -1,5 +1,40 @@
 // The loop's scheduling decisions (DESIGN §4, §7). Pure.
-import { SWEEP_MIN_INTERVAL_MS } from "../constants.js";
+import {
+  DELAYED_COUNT_RESOLUTION_MS,
+  DELAYED_FOLD_MIN_INTERVAL_MS,
+  PRIORITY_MAX_PASSES,
+  SWEEP_MIN_INTERVAL_MS,
+} from "../constants.js";
+import type { Priority } from "../validators.js";
+
+/** Queue ranks, highest priority first (pendingStart rows store the rank). */
+export const PRIORITY_RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
+export const PRIORITY_COUNT = 3;
+export const rankOf = (p: Priority | undefined): number => PRIORITY_RANK[p ?? "normal"];
+
+/**
+ * Which priority's queue the next start comes from. `due[r]`: rank r has a
+ * due job; `passes[r]`: starts in a row that went to other ranks while r
+ * had one. The highest due priority wins, unless a due rank has been passed
+ * over PRIORITY_MAX_PASSES times: then the most-passed one does (ties to
+ * the higher priority). null when nothing is due.
+ */
+export function pickRank(due: readonly boolean[], passes: readonly number[]): number | null {
+  let best: number | null = null;
+  let starved: number | null = null;
+  for (let r = 0; r < due.length; r++) {
+    if (!due[r]) continue;
+    best ??= r;
+    const p = passes[r] ?? 0;
+    if (p >= PRIORITY_MAX_PASSES && (starved === null || p > (passes[starved] ?? 0))) starved = r;
+  }
+  return starved ?? best;
+}
+
+/** The pass counts after a start from rank `started`, given what was due. */
+export function afterStart(due: readonly boolean[], passes: readonly number[], started: number): number[] {
+  return due.map((isDue, r) => (r === started || !isDue ? 0 : (passes[r] ?? 0) + 1));
+}
 
 /** How many more jobs may start now under the cap. */
 export function freeSlots(maxParallelism: number, running: number): number {
@@ -17,6 +52,8 @@ export type IterationOutcome = {
   nextReadyAt?: number;
   /** Earliest expiry of a retained outcome, if any. */
   nextExpiry?: number;
+  /** When the next delayed count is due to be folded (stats), if any. */
+  nextFoldAt?: number;
 };
 
 export type Wake =
@@ -41,10 +78,19 @@ export function nextWake(o: IterationOutcome): Wake {
   if (o.nextExpiry !== undefined) {
     candidates.push(Math.max(o.nextExpiry, o.nowMs + SWEEP_MIN_INTERVAL_MS));
   }
+  if (o.nextFoldAt !== undefined) {
+    candidates.push(Math.max(o.nextFoldAt, o.nowMs + DELAYED_FOLD_MIN_INTERVAL_MS));
+  }
   if (candidates.length === 0) return { kind: "idle" };
   const atMs = Math.min(...candidates);
   return atMs <= o.nowMs ? { kind: "now" } : { kind: "at", atMs };
 }
+
+/**
+ * When the loop folds a delayed count of `second` (stats): once the second
+ * is over, so any job of it due with a slot free has woken the loop first.
+ */
+export const foldTime = (second: number) => (second + 1) * DELAYED_COUNT_RESOLUTION_MS;
 
 /**
  * Whether a job becoming due at `readyAt` needs the loop woken, given when

@@ -2,7 +2,8 @@
 // (which throws Error before any call) and the component (which throws
 // ConvexError). Each check returns a message naming the field, the rule and
 // the value received, or null when the value is fine.
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PARALLELISM_LIMIT } from "../constants.js";
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_PARALLELISM_LIMIT } from "../constants.js";
+import { PRIORITY_RANK } from "./plan.js";
 
 export const LOG_LEVELS = [
   "DEBUG",
@@ -106,9 +107,26 @@ export function checkString(field: string, value: unknown) {
 }
 
 export function checkIdempotencyKey(field: string, value: unknown) {
-  if (typeof value === "string" && value.length >= 1 && value.length <= MAX_IDEMPOTENCY_KEY_LENGTH) return null;
-  const rule = `${field} must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
-  if (typeof value === "string" && value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+  return checkShortString(field, value, MAX_IDEMPOTENCY_KEY_LENGTH);
+}
+
+/** A serialization key: same rule as an idempotency key. */
+export function checkKey(field: string, value: unknown) {
+  return checkShortString(field, value, MAX_KEY_LENGTH);
+}
+
+const PRIORITIES = Object.keys(PRIORITY_RANK);
+
+export function checkPriority(field: string, value: unknown) {
+  return typeof value === "string" && PRIORITIES.includes(value)
+    ? null
+    : `${field} must be one of ${PRIORITIES.map((p) => JSON.stringify(p)).join(", ")}, ${got(value)}`;
+}
+
+function checkShortString(field: string, value: unknown, max: number) {
+  if (typeof value === "string" && value.length >= 1 && value.length <= max) return null;
+  const rule = `${field} must be a non-empty string of at most ${max} characters`;
+  if (typeof value === "string" && value.length > max) {
     return `${rule}, got ${JSON.stringify(`${value.slice(0, 40)}...`)} (${value.length} characters)`;
   }
   return `${rule}, ${got(value)}`;

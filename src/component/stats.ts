@@ -1,0 +1,102 @@
+// Counters behind `lib.stats` (core/stats.ts derives the numbers). Enqueuers
+// add to one random enqueueCount shard per call, and to the delayedCount row
+// of each second their delayed jobs become due; everything else is counted
+// by the loop in poolState, which it writes every iteration anyway.
+import { DELAYED_FOLD_BATCH, STATS_SHARDS, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
+import { readConfig } from "./config.js";
+import { delayedSecond, poolStats, secondBegun, zeroTotals, type EnqueueTally, type PoolStats } from "./core/stats.js";
+import type { Doc } from "./_generated/dataModel.js";
+import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
+
+/** Adds one enqueue call's jobs to the counters: one shard row, one row per delayed second. */
+export async function countEnqueued(db: MutationCtx["db"], tally: EnqueueTally): Promise<void> {
+  if (tally.enqueued === 0) return;
+  const shard = Math.floor(Math.random() * STATS_SHARDS);
+  const row = await db.query("enqueueCount").withIndex("by_shard", (q) => q.eq("shard", shard)).first();
+  if (row === null) {
+    await db.insert("enqueueCount", { shard, enqueued: tally.enqueued, delayed: tally.delayed });
+  } else {
+    await db.patch("enqueueCount", row._id, {
+      enqueued: row.enqueued + tally.enqueued,
+      delayed: row.delayed + tally.delayed,
+    });
+  }
+  for (const [second, count] of tally.seconds) {
+    const existing = await secondRow(db, second);
+    if (existing === null) await db.insert("delayedCount", { second, count });
+    else await db.patch("delayedCount", existing._id, { count: existing.count + count });
+  }
+}
+
+async function secondRow(db: DatabaseReader, second: number) {
+  return await db.query("delayedCount").withIndex("by_second", (q) => q.eq("second", second)).first();
+}
+
+/**
+ * The loop's fold: delayedCount rows whose second has begun are summed and
+ * deleted (at most DELAYED_FOLD_BATCH). Returns the sum and the second of
+ * the next row left, if any (the loop wakes for it when nothing else does).
+ */
+export async function foldDelayed(
+  db: MutationCtx["db"],
+  now: number,
+): Promise<{ matured: number; nextSecond: number | undefined; more: boolean }> {
+  const rows = await db.query("delayedCount").withIndex("by_second").take(DELAYED_FOLD_BATCH + 1);
+  let matured = 0;
+  let folded = 0;
+  for (const row of rows) {
+    if (!secondBegun(row.second, now) || folded === DELAYED_FOLD_BATCH) {
+      return { matured, nextSecond: row.second, more: secondBegun(row.second, now) };
+    }
+    matured += row.count;
+    folded += 1;
+    await db.delete("delayedCount", row._id);
+  }
+  return { matured, nextSecond: undefined, more: false };
+}
+
+/**
+ * A job counted as delayed at enqueue is being canceled: takes it out of
+ * its second's row, if that row is not folded yet. Returns whether it did
+ * (then the caller counts it in totals.delayedCanceled).
+ */
+export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): Promise<boolean> {
+  if (!work.countedDelayed) return false;
+  const row = await secondRow(db, delayedSecond(work.runAt));
+  if (row === null) return false;
+  if (row.count <= 1) await db.delete("delayedCount", row._id);
+  else await db.patch("delayedCount", row._id, { count: row.count - 1 });
+  return true;
+}
+
+/**
+ * Reads the numbers for `lib.stats`: config, poolState, the STATS_SHARDS
+ * shards, the oldest due queue entry, and the delayedCount rows whose second
+ * has begun but which the loop has not folded yet (a few: it folds them as
+ * it runs, and wakes for them at least every DELAYED_FOLD_MIN_INTERVAL_MS).
+ */
+export async function readStats(db: DatabaseReader, now: number): Promise<PoolStats> {
+  const config = await readConfig(db);
+  const state = await db.query("poolState").first();
+  const shards = await db.query("enqueueCount").take(STATS_SHARDS);
+  const unfolded = await db
+    .query("delayedCount")
+    .withIndex("by_second", (q) => q.lte("second", delayedSecond(now)))
+    .take(STATS_UNFOLDED_READ_LIMIT);
+  const oldest = await db
+    .query("pendingStart")
+    .withIndex("by_readyAt", (q) => q.lte("readyAt", now))
+    .first();
+  return poolStats({
+    now,
+    maxParallelism: config.maxParallelism,
+    running: state?.running.length ?? 0,
+    enqueued: shards.reduce((n, s) => n + s.enqueued, 0),
+    delayedEnqueued: shards.reduce((n, s) => n + s.delayed, 0),
+    delayedUnfolded: unfolded.filter((r) => secondBegun(r.second, now)).reduce((n, r) => n + r.count, 0),
+    totals: state?.totals ?? zeroTotals(),
+    minuteBuckets: state?.minuteBuckets ?? [],
+    hourBuckets: state?.hourBuckets ?? [],
+    oldestReadyAt: oldest?.readyAt ?? null,
+  });
+}
