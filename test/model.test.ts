@@ -1,7 +1,7 @@
 // Randomized model test (DESIGN §8): fast-check generates sequences of
 // enqueues (each kind, single and batch, delays, retry policies, callbacks,
-// excluded kinds), cancels, cancelAlls, cap changes (pause, lower, raise) and
-// clock advances. Each sequence drives the real component through convex-test
+// excluded kinds, serialization keys, priorities), cancels, cancelAlls, cap
+// changes (pause, lower, raise) and clock advances. Each sequence drives the real component through convex-test
 // and a small reference model side by side.
 //
 // After every step: running ≤ the cap in force (jobs in flight when the cap
@@ -9,7 +9,11 @@
 // from the job's own log of its runs (pending: previousAttempts = attempts
 // run; running: the attempt in flight; finished: attempts = runs), and only
 // moves along the state machine, never past maxAttempts; no job has run
-// before it was due; a job canceled while pending never runs again. At the end: each job has exactly the
+// before it was due; a job canceled while pending never runs again; a job
+// with a key starts only after every earlier job with its key finished (so
+// two never run at once, and a retrying job keeps its key); `stats` agrees
+// with the statuses (running, pending split into due, delayed and backing
+// off, and the hour's outcomes). At the end: each job has exactly the
 // outcome the model predicts, exactly one onComplete (none if excluded or
 // not set), runs ≤ maxAttempts, and the pool is idle with nothing scheduled.
 //
@@ -41,6 +45,9 @@ type Enqueue = {
   exclude: Kind[];
   /** Handed to onComplete unchanged (any Convex value). */
   context: unknown;
+  /** Serialization key for every item of this enqueue. */
+  key?: string;
+  priority?: "high" | "normal" | "low";
 };
 type Op =
   | Enqueue
@@ -67,7 +74,9 @@ const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
     fc.integer(),
     fc.record({ user: fc.string({ maxLength: 8 }), tags: fc.array(fc.boolean(), { maxLength: 4 }) }),
   ),
-});
+  key: fc.constantFrom(undefined, undefined, "k1", "k2"),
+  priority: fc.constantFrom(undefined, "high" as const, "normal" as const, "low" as const),
+}, { requiredKeys: ["op", "fnType", "items", "nonRetryable", "maxAttempts", "delayMs", "callback", "exclude", "context"] });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: enqueueArb },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("cancel" as const), pick: fc.nat() }) },
@@ -76,7 +85,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(0, 100, 600, 2500, 10_000) }) },
 );
 
-type Status = { state: string; previousAttempts?: number; outcome?: Kind };
+type Status = { state: string; previousAttempts?: number; outcome?: Kind; attempts?: number; finishedAt?: number };
 type ModelJob = {
   id: string;
   tag: string;
@@ -86,6 +95,7 @@ type ModelJob = {
   callback: boolean;
   exclude: Kind[];
   context: unknown;
+  key?: string;
   /** The job's status when a cancel was applied to it, and its runs then. */
   canceled?: { status: Status; runs: number };
   last: Status;
@@ -174,6 +184,49 @@ async function checkStep(t: Test, jobs: ModelJob[], capState: { cap: number; ove
     if (job.canceled?.status.state === "pending") expect(mine.length).toBe(job.canceled.runs);
     expectStatusMatchesRuns(job, now, mine.length);
   });
+  checkKeys(jobs, runs);
+  await checkStats(t, jobs);
+}
+
+/** Whether a job has begun an attempt, by its status. */
+const started = (s: Status) =>
+  s.state === "running" || (s.previousAttempts ?? 0) > 0 || (s.state === "finished" && (s.attempts ?? 0) > 0);
+
+/**
+ * Keyed serialization: a job with a key has begun only once every job
+ * enqueued before it with that key finished, and its first run came after
+ * their ends.
+ */
+function checkKeys(jobs: ModelJob[], runs: { tag: string; at: number }[]) {
+  jobs.forEach((job, j) => {
+    if (job.key === undefined || !started(job.last)) return;
+    const firstRun = Math.min(...runs.filter((r) => r.tag === job.tag).map((r) => r.at));
+    for (const earlier of jobs.slice(0, j)) {
+      if (earlier.key !== job.key) continue;
+      const label = `${job.tag} (${JSON.stringify(job.last)}) began before ${earlier.tag} (${JSON.stringify(earlier.last)}) of key ${job.key} finished`;
+      expect(earlier.last.state, label).toBe("finished");
+      if (Number.isFinite(firstRun)) expect(firstRun, label).toBeGreaterThanOrEqual(earlier.last.finishedAt!);
+    }
+  });
+}
+
+/** `stats` against the statuses: the same jobs running, pending and finished. */
+async function checkStats(t: Test, jobs: ModelJob[]) {
+  const stats = await t.query(api.pools.stats, {});
+  const now = Date.now();
+  const of = (f: (j: ModelJob) => boolean) => jobs.filter(f).length;
+  const pending = (j: ModelJob) => j.last.state === "pending";
+  const fresh = (j: ModelJob) => pending(j) && (j.last.previousAttempts ?? 0) === 0;
+  const delayed = (j: ModelJob) => fresh(j) && Math.floor(j.dueAt / 1000) * 1000 > now;
+  const outcome = (k: Kind) => of((j) => j.last.state === "finished" && j.last.outcome === k);
+  expect(stats, JSON.stringify(jobs.map((j) => [j.tag, j.last]))).toMatchObject({
+    running: of((j) => j.last.state === "running"),
+    pending: of(pending),
+    pendingBackingOff: of((j) => pending(j) && (j.last.previousAttempts ?? 0) > 0),
+    pendingDelayed: of(delayed),
+    pendingDue: of((j) => fresh(j) && !delayed(j)),
+    lastHour: { succeeded: outcome("success"), failed: outcome("failed"), canceled: outcome("canceled") },
+  });
 }
 
 async function runSequence(ops: Op[]) {
@@ -209,6 +262,8 @@ async function runSequence(ops: Op[]) {
         ...(op.fnType === "action" ? { retry: { maxAttempts, initialBackoffMs: 500, base: 2 } } : {}),
         ...(op.exclude.length ? { onCompleteExcludeKinds: op.exclude } : {}),
         ...(op.context !== undefined ? { context: op.context } : {}),
+        ...(op.key !== undefined ? { key: op.key } : {}),
+        ...(op.priority !== undefined ? { priority: op.priority } : {}),
       };
       const now = Date.now();
       const ids = await t.mutation(api.pools.enqueue, {
@@ -229,6 +284,7 @@ async function runSequence(ops: Op[]) {
           callback: op.callback,
           exclude: op.exclude,
           context: op.context,
+          ...(op.key !== undefined ? { key: op.key } : {}),
           last: { state: "pending", previousAttempts: 0 },
         }),
       );

@@ -105,7 +105,7 @@ export async function writeOutcome(
   const expiresAt =
     work.statusTtl === 0 || extra.callbackPending ? undefined : expiryOf(now, work.statusTtl);
   await db.replace("work", work._id, {
-    ...withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError"]),
+    ...withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError", "liveKey"]),
     state: "finished",
     attempts,
     outcome: result.kind,

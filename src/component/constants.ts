@@ -50,6 +50,8 @@ export const START_BATCH = 128;
 export const COMPLETION_BATCH = 64;
 /** pendingCancelation rows applied per loop iteration at most. */
 export const CANCEL_BATCH = 64;
+/** Attempts with a lost worker settled per loop iteration at most. */
+export const RECOVERY_BATCH = 32;
 /** Expired finished rows deleted per loop iteration at most. */
 export const SWEEP_BATCH = 64;
 /**
@@ -147,10 +149,11 @@ export const LOOP_MAX_DOCUMENTS_READ =
   PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + 1 + // queue rows, and the next one
   COMPLETION_BATCH +
   // each request, its job, its payloads (read before deleting), and for a
-  // keyed or delayed job its key's next job (two reads) and delayed count
-  7 * CANCEL_BATCH +
+  // keyed or delayed job its key's next job and its delayed count
+  6 * CANCEL_BATCH +
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
-  6 * MAX_PARALLELISM_LIMIT + // recovery: each running job's worker, row, payloads, key's next job
+  MAX_PARALLELISM_LIMIT + // recovery: each running job's worker
+  4 * RECOVERY_BATCH + // ... and for each settled, its row, payloads and key's next job
   REPORT_BACKLOG_SCAN_ROWS +
   FINALIZE_BATCH + 1 + // onCompletes to retry, and whether any is pending
   DELAYED_FOLD_BATCH + 1 + // delayed counts folded, and the next one
@@ -162,13 +165,13 @@ export const LOOP_MAX_DOCUMENTS_WRITTEN =
   COMPLETION_BATCH +
   6 * CANCEL_BATCH + // request, row, payloads, the key's next job queued, delayed count
   3 * SWEEP_BATCH + // row and payloads
-  3 * MAX_PARALLELISM_LIMIT + // recovery: row, payload, and the retry's or the key's next job's queue row
+  3 * RECOVERY_BATCH + // recovery: row, payload, and the retry's or the key's next job's queue row
   FINALIZE_BATCH + // onCompletes to retry
   DELAYED_FOLD_BATCH +
   8; // singletons
 /**
- * ... and queries started: each running job's worker record at a recovery
- * check, and for keyed or delayed jobs the key's next job (two) and the
- * delayed count (one), per job recovered or canceled.
+ * ... and index ranges read: each running job's worker record at a recovery
+ * check, the key's next job per job recovered or canceled, and the delayed
+ * count per job canceled.
  */
-export const LOOP_MAX_QUERIES = 3 * MAX_PARALLELISM_LIMIT + 3 * CANCEL_BATCH + 16;
+export const LOOP_MAX_QUERIES = MAX_PARALLELISM_LIMIT + RECOVERY_BATCH + 2 * CANCEL_BATCH + 16;

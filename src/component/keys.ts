@@ -2,26 +2,22 @@
 // only the oldest, the key's head, is in the start queue or runs; the others
 // wait outside the queue, holding no slot and blocking no one. When the head
 // finishes, whoever finishes it queues the next. No per-key document: the
-// state is the jobs' own rows, read through `work.by_key_state`.
+// state is the jobs' own rows: `liveKey` is set while a job is live, and
+// `work.by_liveKey` lists a key's live jobs oldest first.
 import { rankOf } from "./core/plan.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 
-/** The oldest pending or running job with `key`, or null. Two index reads. */
+/** The oldest pending or running job with `key`, or null. One index read. */
 export async function oldestLive(db: MutationCtx["db"], key: string): Promise<Doc<"work"> | null> {
-  const first = (state: "pending" | "running") =>
-    db
-      .query("work")
-      .withIndex("by_key_state", (q) => q.eq("key", key).eq("state", state))
-      .first();
-  const pending = await first("pending");
-  const running = await first("running");
-  if (pending === null || running === null) return pending ?? running;
-  return pending._creationTime < running._creationTime ? pending : running;
+  return await db
+    .query("work")
+    .withIndex("by_liveKey", (q) => q.eq("liveKey", key))
+    .first();
 }
 
 /**
- * Called once `finished`'s row says it finished (or is deleted). If it was
+ * Called once `finished`'s row says it finished, without `liveKey` (or is deleted). If it was
  * its key's head (no live job with the key is older), the next live job
  * becomes the head and is queued at its own due time and priority. A job
  * that finished while waiting (canceled) leaves the head alone.

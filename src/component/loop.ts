@@ -17,6 +17,7 @@ import {
   FINALIZE_BATCH,
   FINALIZE_MAX_ATTEMPTS,
   FINALIZE_RETRY_AFTER_MS,
+  RECOVERY_BATCH,
   RECOVERY_INTERVAL_MS,
   REPORT_INTERVAL_MS,
   START_BATCH,
@@ -122,12 +123,20 @@ export const main = internalMutation({
     const recoveryDue = now >= nextRecoveryAt;
     if (recoveryDue) {
       nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
+      let recovered = 0;
       for (const entry of [...running.values()]) {
+        if (recovered === RECOVERY_BATCH) {
+          // The rest in the next iteration, at once.
+          nextRecoveryAt = now;
+          backlogNow = true;
+          break;
+        }
         const reason = await lostWorker(ctx.db, entry);
         if (reason === null) continue;
         const work = await ctx.db.get("work", entry.workId);
         if (!stillRunning(work, entry)) continue;
         running.delete(entry.workId);
+        recovered += 1;
         const s = settle(work, { kind: "failed", error: reason }, now, Math.random);
         const settled = await settleInLoop(ctx.db, work, s, now);
         if (settled.callbackPending) toFinalize.push(work._id);

@@ -92,6 +92,8 @@ export default defineSchema({
      * only the oldest is queued or runs; the next is queued when it finishes.
      */
     key: v.optional(v.string()),
+    /** `key` while the job is live; dropped when it finishes (keys.ts). */
+    liveKey: v.optional(v.string()),
     /** Absent means "normal". Kept for the job's retries. */
     priority: v.optional(vPriority),
     /** Due in a later second at enqueue: counted in `delayedCount` (stats.ts). */
@@ -100,7 +102,7 @@ export default defineSchema({
     .index("by_expiresAt", ["expiresAt"])
     .index("by_callbackPending", ["callbackPending", "finishedAt"])
     .index("by_idempotencyKey", ["idempotencyKey"])
-    .index("by_key_state", ["key", "state"]),
+    .index("by_liveKey", ["liveKey"]),
 
   /** Args or context too large to keep in the `work` row. */
   payload: defineTable({ value: v.any() }),
