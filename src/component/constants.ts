@@ -120,20 +120,24 @@ export const CLIENT_BATCH_MAX_BYTES = 8 * MIB;
 export const JITTER_MIN = 0.5;
 export const JITTER_SPAN = 1;
 
-/** Rows `enqueueCount` is sharded over: concurrent enqueues conflict on one with chance 1/8. */
-export const STATS_SHARDS = 8;
+/**
+ * Shards of the stats counters enqueue writes (`enqueueCount`, and
+ * `delayedCount` per second): two concurrent enqueues write the same one
+ * with chance 1/16, and `stats` reads all 16.
+ */
+export const STATS_SHARDS = 16;
 /** Delayed jobs are counted by the second they become due. */
 export const DELAYED_COUNT_RESOLUTION_MS = SECOND;
 /** delayedCount rows the loop folds per iteration at most. */
 export const DELAYED_FOLD_BATCH = 32;
 /**
  * The loop wakes to fold due delayedCount rows at most this often when
- * nothing else wakes it (a full or paused pool), so at most about 30 rows
- * wait to be folded, well within what `stats` reads.
+ * nothing else wakes it (a full or paused pool): then at most 5 seconds ×
+ * 16 shards = 80 rows wait to be folded, within what `stats` reads.
  */
-export const DELAYED_FOLD_MIN_INTERVAL_MS = 30 * SECOND;
+export const DELAYED_FOLD_MIN_INTERVAL_MS = 5 * SECOND;
 /** Due-but-unfolded delayedCount rows `stats` reads at most. */
-export const STATS_UNFOLDED_READ_LIMIT = 2 * DELAYED_FOLD_BATCH;
+export const STATS_UNFOLDED_READ_LIMIT = 4 * DELAYED_FOLD_BATCH;
 /** `stats.lastMinute` sums outcome buckets of this length. */
 export const STATS_MINUTE_BUCKET_MS = 10 * SECOND;
 /** `stats.lastHour` sums outcome buckets of this length. */

@@ -198,13 +198,16 @@ export default defineSchema({
 
   /**
    * Delayed jobs by the second they become due (epoch seconds), for
-   * `stats`: added to by enqueue, reduced by the loop when it cancels one,
-   * and folded into poolState.totals.delayedMatured by the loop once due.
+   * `stats`: added to by enqueue (in the shard of its enqueueCount row, so
+   * many enqueues with one delay rarely write the same document), reduced
+   * by the loop when it cancels one, and folded into
+   * poolState.totals.delayedMatured by the loop once the second begins.
    */
   delayedCount: defineTable({
     second: v.number(),
+    shard: v.number(),
     count: v.number(),
-  }).index("by_second", ["second"]),
+  }).index("by_second", ["second", "shard"]),
 
   /** Singleton written only by the loop: what runs now, and counters. */
   poolState: defineTable({

@@ -8,7 +8,7 @@ import { delayedSecond, poolStats, secondBegun, zeroTotals, type EnqueueTally, t
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
 
-/** Adds one enqueue call's jobs to the counters: one shard row, one row per delayed second. */
+/** Adds one enqueue call's jobs to the counters: one shard row, and that shard's row of each delayed second. */
 export async function countEnqueued(db: MutationCtx["db"], tally: EnqueueTally): Promise<void> {
   if (tally.enqueued === 0) return;
   const shard = Math.floor(Math.random() * STATS_SHARDS);
@@ -22,14 +22,13 @@ export async function countEnqueued(db: MutationCtx["db"], tally: EnqueueTally):
     });
   }
   for (const [second, count] of tally.seconds) {
-    const existing = await secondRow(db, second);
-    if (existing === null) await db.insert("delayedCount", { second, count });
+    const existing = await db
+      .query("delayedCount")
+      .withIndex("by_second", (q) => q.eq("second", second).eq("shard", shard))
+      .first();
+    if (existing === null) await db.insert("delayedCount", { second, shard, count });
     else await db.patch("delayedCount", existing._id, { count: existing.count + count });
   }
-}
-
-async function secondRow(db: DatabaseReader, second: number) {
-  return await db.query("delayedCount").withIndex("by_second", (q) => q.eq("second", second)).first();
 }
 
 /**
@@ -62,7 +61,9 @@ export async function foldDelayed(
  */
 export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): Promise<boolean> {
   if (!work.countedDelayed) return false;
-  const row = await secondRow(db, delayedSecond(work.runAt));
+  // Any shard's row of the job's second will do: `stats` sums them.
+  const second = delayedSecond(work.runAt);
+  const row = await db.query("delayedCount").withIndex("by_second", (q) => q.eq("second", second)).first();
   if (row === null) return false;
   if (row.count <= 1) await db.delete("delayedCount", row._id);
   else await db.patch("delayedCount", row._id, { count: row.count - 1 });

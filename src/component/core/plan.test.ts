@@ -1,17 +1,23 @@
 // The loop's scheduling decisions (DESIGN §4 timing, §7 "no polling"): how
 // many jobs may start under the cap, when the loop runs next, and whether an
 // enqueue must wake it. The loop's reads and writes are tested elsewhere.
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   HOUR,
+  PRIORITY_MAX_PASSES,
   RECOVERY_INTERVAL_MS,
   SECOND,
   SWEEP_MIN_INTERVAL_MS,
 } from "../constants.js";
 import {
+  afterStart,
   freeSlots,
   needsWake,
   nextWake,
+  pickRank,
+  PRIORITY_RANK,
+  rankOf,
   watchdogAction,
   type IterationOutcome,
 } from "./plan.js";
@@ -233,5 +239,139 @@ describe("watchdogAction", () => {
 
   test("an idle pool never keeps a watchdog: nothing stays scheduled", () => {
     expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("cancel");
+  });
+});
+
+describe("priority ranks", () => {
+  test("high ranks before normal before low; no priority means normal", () => {
+    expect(PRIORITY_RANK.high).toBeLessThan(PRIORITY_RANK.normal);
+    expect(PRIORITY_RANK.normal).toBeLessThan(PRIORITY_RANK.low);
+    expect(rankOf(undefined)).toBe(PRIORITY_RANK.normal);
+    expect(rankOf("low")).toBe(PRIORITY_RANK.low);
+  });
+});
+
+describe("pickRank", () => {
+  const [HIGH, NORMAL, LOW] = [PRIORITY_RANK.high, PRIORITY_RANK.normal, PRIORITY_RANK.low];
+  eachCase(
+    [
+      { due: [true, true, true], passes: [0, 0, 0], pick: HIGH, why: "all are due and none was passed" },
+      { due: [false, true, true], passes: [0, 0, 0], pick: NORMAL, why: "normal and low are due" },
+      { due: [false, false, true], passes: [0, 0, 0], pick: LOW, why: "only low is due" },
+      { due: [true, false, true], passes: [0, 0, PRIORITY_MAX_PASSES - 1], pick: HIGH, why: "low was passed one time fewer than the bound" },
+      { due: [true, false, true], passes: [0, 0, PRIORITY_MAX_PASSES], pick: LOW, why: "low was passed the bound's number of times" },
+      { due: [true, true, false], passes: [0, PRIORITY_MAX_PASSES + 3], pick: NORMAL, why: "normal was passed more than the bound" },
+      { due: [true, true, true], passes: [0, PRIORITY_MAX_PASSES, PRIORITY_MAX_PASSES], pick: NORMAL, why: "normal and low were passed equally: the tie goes to normal" },
+      { due: [true, true, true], passes: [0, PRIORITY_MAX_PASSES, PRIORITY_MAX_PASSES + 1], pick: LOW, why: "low was passed more often than normal" },
+      { due: [true, false, false], passes: [0, PRIORITY_MAX_PASSES, PRIORITY_MAX_PASSES], pick: HIGH, why: "the passed ranks are no longer due" },
+      { due: [true, true, true], passes: [], pick: HIGH, why: "no pass counts are stored yet" },
+    ],
+    (c) => `picks ${["high", "normal", "low"][c.pick]} when ${c.why}`,
+    ({ due, passes, pick }) => {
+      expect(pickRank(due, passes)).toBe(pick);
+    },
+  );
+
+  test("nothing due picks nothing", () => {
+    expect(pickRank([false, false, false], [0, 0, 0])).toBeNull();
+    expect(pickRank([false, false, false], [PRIORITY_MAX_PASSES, 20, 30])).toBeNull();
+  });
+});
+
+describe("afterStart", () => {
+  test("counts a pass for each other due rank, resets the started rank and ranks not due", () => {
+    expect(afterStart([true, true, true], [0, 0, 0], 0)).toEqual([0, 1, 1]);
+    expect(afterStart([true, true, false], [0, 4, 7], 0)).toEqual([0, 5, 0]);
+    expect(afterStart([true, true, true], [2, 5, PRIORITY_MAX_PASSES], 2)).toEqual([3, 6, 0]);
+    expect(afterStart([true, true, true], [], 1)).toEqual([1, 0, 1]);
+  });
+
+  test("with high always due and low due, low gets every tenth start", () => {
+    const due = [true, false, true];
+    let passes: number[] = [];
+    const picks: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const rank = pickRank(due, passes)!;
+      picks.push(rank);
+      passes = afterStart(due, passes, rank);
+    }
+    const lowAt = picks.flatMap((r, i) => (r === PRIORITY_RANK.low ? [i + 1] : []));
+    expect(lowAt).toEqual([10, 20, 30]);
+  });
+
+  test("with all three due, normal and low each get a start in every ten", () => {
+    const due = [true, true, true];
+    let passes: number[] = [];
+    const picks: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const rank = pickRank(due, passes)!;
+      picks.push(rank);
+      passes = afterStart(due, passes, rank);
+    }
+    for (const rank of [PRIORITY_RANK.normal, PRIORITY_RANK.low]) {
+      const at = picks.flatMap((r, i) => (r === rank ? [i] : []));
+      const gaps = [at[0]!, ...at.slice(1).map((p, i) => p - at[i]! - 1)];
+      expect(at.length).toBeGreaterThan(2);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(PRIORITY_MAX_PASSES + 1);
+    }
+  });
+});
+
+describe("pickRank and afterStart over many starts (property)", () => {
+  const dueVector = fc.tuple(fc.boolean(), fc.boolean(), fc.boolean());
+  test("the pick is due, a lone due rank is picked, and no rank that stays due is passed more than the bound allows", () => {
+    fc.assert(
+      fc.property(fc.array(dueVector, { minLength: 1, maxLength: 300 }), (steps) => {
+        let passes: number[] = [];
+        // Starts in a row that went elsewhere while each rank stayed due.
+        const passedInARow = [0, 0, 0];
+        for (const due of steps) {
+          const rank = pickRank(due, passes);
+          const dueRanks = due.flatMap((d, r) => (d ? [r] : []));
+          if (dueRanks.length === 0) {
+            // As in the loop: nothing starts, the pass counts stay as they are.
+            expect(rank).toBeNull();
+            passedInARow.fill(0);
+            continue;
+          }
+          expect(rank).not.toBeNull();
+          expect(due[rank!]).toBe(true);
+          if (dueRanks.length === 1) expect(rank).toBe(dueRanks[0]);
+          // Nobody starving: the highest due priority wins.
+          if (passes.every((p) => p < PRIORITY_MAX_PASSES)) expect(rank).toBe(dueRanks[0]);
+          passes = afterStart(due, passes, rank!);
+          for (let r = 0; r < 3; r++) {
+            passedInARow[r] = due[r] && r !== rank ? passedInARow[r]! + 1 : 0;
+            // With three ranks, two starving at once delay each other by one.
+            expect(passedInARow[r]).toBeLessThanOrEqual(PRIORITY_MAX_PASSES + 1);
+            // Counts kept over a step with nothing due only ever favour the passed rank.
+            expect(passes[r]).toBeGreaterThanOrEqual(passedInARow[r]!);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a rank that stays due through a long run of higher ones gets a start within the bound", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(PRIORITY_RANK.normal, PRIORITY_RANK.low),
+        fc.array(fc.boolean(), { minLength: 30, maxLength: 200 }),
+        (starved, otherDue) => {
+          let passes: number[] = [];
+          let sinceLast = 0;
+          for (const other of otherDue) {
+            // The high rank is always due; `starved` always; the third at random.
+            const due = [true, true, true].map((_, r) => r === 0 || r === starved || other);
+            const rank = pickRank(due, passes)!;
+            passes = afterStart(due, passes, rank);
+            sinceLast = rank === starved ? 0 : sinceLast + 1;
+            expect(sinceLast).toBeLessThanOrEqual(PRIORITY_MAX_PASSES + 1);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
