@@ -51,10 +51,26 @@ describe("arguments", () => {
     void pool.enqueueMutation(ctx, bump, { by: 1 }, { retry: true });
   });
 
-  test("runAt and runAfter exclude each other", () => {
+  test("the four timing options exclude each other", () => {
     void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAt: 1 });
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { delayMs: 5 });
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAtTime: 1 });
     // @ts-expect-error one or the other
     void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAt: 1, runAfter: 2 });
+    // @ts-expect-error the seeds' spellings too
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAt: 1, delayMs: 2 });
+    // @ts-expect-error the seeds' spellings too
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { runAtTime: 1, runAfter: 2 });
+  });
+
+  test("key, priority and per-job keys", () => {
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { key: "user:1", priority: "high" });
+    void pool.enqueueActionBatch(ctx, sendEmail, [{ to: "a" }, { to: "b" }], { keys: ["x", "y"] });
+    // @ts-expect-error not a priority
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { priority: "urgent" });
+    // @ts-expect-error keys are for batches
+    void pool.enqueueAction(ctx, sendEmail, { to: "a" }, { keys: ["x"] });
+    expectTypeOf(pool.stats(ctx)).resolves.toHaveProperty("pendingDelayed").toEqualTypeOf<number>();
   });
 });
 

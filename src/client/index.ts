@@ -170,10 +170,6 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
   onCompleteExcludeKinds?: readonly RunResult["kind"][];
   /** Any Convex value, handed to onComplete unchanged (at most 1 MiB). */
   context?: Context;
-  /** Start no earlier than this many ms from now (the seeds' name for runAfter). */
-  delayMs?: number;
-  /** Start no earlier than this epoch time in ms (the seeds' name for runAt). */
-  runAtTime?: number;
   /**
    * Makes the enqueue idempotent: if a job of this pool with this key is
    * pending, running, or finished within its `statusTtl`, its id is
@@ -195,18 +191,38 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
    * ten, so none starves. @default "normal"
    */
   priority?: Priority;
-} & (
+} & Timing;
+
+/** At most one of the four timing options (the runtime rejects two as well). */
+type Timing =
   | {
       /** Start no earlier than this epoch time in ms; the past means now. */
       runAt?: number;
       runAfter?: never;
+      delayMs?: never;
+      runAtTime?: never;
     }
   | {
       /** Start no earlier than this many ms from now. */
       runAfter?: number;
       runAt?: never;
+      delayMs?: never;
+      runAtTime?: never;
     }
-);
+  | {
+      /** Start no earlier than this many ms from now (the seeds' name for runAfter). */
+      delayMs?: number;
+      runAt?: never;
+      runAfter?: never;
+      runAtTime?: never;
+    }
+  | {
+      /** Start no earlier than this epoch time in ms (the seeds' name for runAt). */
+      runAtTime?: number;
+      runAt?: never;
+      runAfter?: never;
+      delayMs?: never;
+    };
 
 /**
  * Options of a batch enqueue: those of {@link EnqueueOptions}, for every
