@@ -213,3 +213,95 @@ describe("the component checks what reaches it", () => {
     expect(["INVALID_WORK_ID", JSON.stringify({ state: "finished" })]).toContain(outcome);
   });
 });
+
+describe("key and priority are checked before any write", () => {
+  const long = "k".repeat(300);
+  const keyRule = "key must be a non-empty string of at most 256 characters";
+  const cases: [string, "action" | "mutation", Record<string, unknown>, string][] = [
+    ["an empty key", "action", { key: "" }, `${keyRule}, got ""`],
+    ["a key of 300 characters", "mutation", { key: long }, `${keyRule}, got "${"k".repeat(40)}..." (300 characters)`],
+    ["a numeric key", "action", { key: 42 }, `${keyRule}, got 42`],
+    ["a key that is an object", "mutation", { key: { id: 1 } }, `${keyRule}, got {"id":1}`],
+    ["an unknown priority", "action", { priority: "urgent" }, 'priority must be one of "high", "normal", "low", got "urgent"'],
+    ["a priority in capitals", "mutation", { priority: "HIGH" }, 'priority must be one of "high", "normal", "low", got "HIGH"'],
+    ["a numeric priority", "action", { priority: 1 }, 'priority must be one of "high", "normal", "low", got 1'],
+    ["keys on a single enqueue", "action", { keys: ["a"] }, 'enqueue options: unknown option "keys"'],
+  ];
+  test.each(cases)("%s is rejected", async (_name, kind, options, message) => {
+    const t = await poolWithState();
+    await expectUnchanged(
+      t,
+      () => t.mutation(api.pools.enqueue, { kind, args: [{ tag: "x" }], options }),
+      message,
+    );
+  });
+
+  test("the 300-character key's message gives its length, not the whole key", async () => {
+    const t = await poolWithState();
+    const error = await t
+      .mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "x" }], options: { key: "k".repeat(300) } })
+      .then(() => null, (e: Error) => e.message);
+    expect(error).toContain("(300 characters)");
+    expect(error).not.toContain("k".repeat(41));
+  });
+
+  const batchCases: [string, Record<string, unknown>, string][] = [
+    ["keys with one key too few", { keys: ["a", "b"] }, "keys must have one key per element of argsArray (3), got 2 keys"],
+    ["keys with one key too many", { keys: ["a", "b", "c", "d"] }, "keys must have one key per element of argsArray (3), got 4 keys"],
+    ["keys that are not an array", { keys: "a" }, 'keys must be an array of strings, one per element of argsArray, got "a"'],
+    ["keys with an empty entry", { keys: ["a", "", "c"] }, 'keys[1] must be a non-empty string of at most 256 characters, got ""'],
+    ["keys with a numeric entry", { keys: ["a", "b", 3] }, "keys[2] must be a non-empty string of at most 256 characters, got 3"],
+    ["keys together with key", { key: "k", keys: ["a", "b", "c"] }, 'give key (one for every job) or keys (one per job), not both; got key "k" and keys'],
+    ["a batch key that is empty", { key: "" }, 'key must be a non-empty string of at most 256 characters, got ""'],
+    ["a batch priority that is unknown", { priority: "urgent" }, 'priority must be one of "high", "normal", "low", got "urgent"'],
+  ];
+  test.each(batchCases)("a batch with %s is rejected: nothing is enqueued", async (_name, options, message) => {
+    const t = await poolWithState();
+    await expectUnchanged(
+      t,
+      () =>
+        t.mutation(api.pools.enqueue, {
+          kind: "action",
+          args: [{ tag: "b0" }, { tag: "b1" }, { tag: "b2" }],
+          batch: true,
+          options,
+        }),
+      message,
+    );
+  });
+
+  test("valid keys and priorities are accepted", async () => {
+    const t = await poolWithState();
+    const before = (await snapshot(t)).counts.work ?? 0;
+    await t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "x" }], options: { key: "k".repeat(256), priority: "low" } });
+    await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "b0" }, { tag: "b1" }],
+      batch: true,
+      options: { keys: ["a", "a"], priority: "high" },
+    });
+    expect((await snapshot(t)).counts.work).toBe(before + 3);
+  });
+
+  test("lib.enqueue called directly with an empty key is INVALID_ARGUMENT and stores nothing", async () => {
+    const t = await poolWithState();
+    const before = await snapshot(t);
+    let data: { code: string; message: string } | undefined;
+    try {
+      await t.mutation(components.workpool.lib.enqueue, {
+        fnHandle: "function://;jobs:action",
+        fnName: "jobs:action",
+        fnType: "action",
+        fnArgs: {},
+        runAt: Date.now(),
+        key: "",
+        config: {},
+      });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConvexError);
+      data = (e as ConvexError<{ code: string; message: string }>).data;
+    }
+    expect(data).toEqual({ code: "INVALID_ARGUMENT", message: 'key must be a non-empty string of at most 256 characters, got ""' });
+    expect((await snapshot(t)).work).toEqual(before.work);
+  });
+});

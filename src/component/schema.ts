@@ -102,7 +102,10 @@ export default defineSchema({
     .index("by_expiresAt", ["expiresAt"])
     .index("by_callbackPending", ["callbackPending", "finishedAt"])
     .index("by_idempotencyKey", ["idempotencyKey"])
-    .index("by_liveKey", ["liveKey"]),
+    .index("by_liveKey", ["liveKey"])
+    // The oldest due pending job, for `stats` (jobs waiting for a slot, a
+    // retry or their key alike; canceled ones are finished).
+    .index("by_state_readyAt", ["state", "readyAt"]),
 
   /** Args or context too large to keep in the `work` row. */
   payload: defineTable({ value: v.any() }),

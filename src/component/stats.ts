@@ -72,7 +72,7 @@ export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): 
 
 /**
  * Reads the numbers for `lib.stats`: config, poolState, the STATS_SHARDS
- * shards, the oldest due queue entry, and the delayedCount rows whose second
+ * shards, the oldest due pending job, and the delayedCount rows whose second
  * has begun but which the loop has not folded yet (a few: it folds them as
  * it runs, and wakes for them at least every DELAYED_FOLD_MIN_INTERVAL_MS).
  */
@@ -85,8 +85,8 @@ export async function readStats(db: DatabaseReader, now: number): Promise<PoolSt
     .withIndex("by_second", (q) => q.lte("second", delayedSecond(now)))
     .take(STATS_UNFOLDED_READ_LIMIT);
   const oldest = await db
-    .query("pendingStart")
-    .withIndex("by_readyAt", (q) => q.lte("readyAt", now))
+    .query("work")
+    .withIndex("by_state_readyAt", (q) => q.eq("state", "pending").lte("readyAt", now))
     .first();
   return poolStats({
     now,

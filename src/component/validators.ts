@@ -156,7 +156,7 @@ export const vPoolStats = v.object({
   pendingDelayed: v.number(),
   /** Jobs that failed an attempt and wait to retry (for the backoff, then a slot). */
   pendingBackingOff: v.number(),
-  /** How long the longest-waiting due entry of the start queue has been due; null if none. */
+  /** How long the pending job due longest ago has been due (waiting for a slot, a retry slot or its key); null if none. */
   oldestPendingAgeMs: v.union(v.number(), v.null()),
   /** Outcomes in the 10-second buckets overlapping the last minute. */
   lastMinute: vOutcomeCounts,

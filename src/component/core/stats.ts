@@ -121,7 +121,7 @@ export type StatsInput = {
   totals: Totals;
   minuteBuckets: readonly Bucket[];
   hourBuckets: readonly Bucket[];
-  /** readyAt of the oldest due entry of the start queue. */
+  /** readyAt of the pending job due longest ago (readyAt ≤ now). */
   oldestReadyAt: number | null;
 };
 
