@@ -1,5 +1,5 @@
 // The embedded backend: convex-test (in-process) running the example app and
-// its three pools, on a fake clock that the demo moves one timer at a time.
+// its pools, on a fake clock that the demo moves one timer at a time.
 // Scheduler time is the fake clock's: a job that "takes 2 s" takes no real
 // time, so the whole run lasts seconds.
 import { fileURLToPath } from "node:url";
@@ -9,8 +9,11 @@ import schema from "../example/convex/schema.js";
 import componentSchema from "../src/component/schema.js";
 import { loadModules } from "./modules.js";
 
-/** The pools' names in example/convex/convex.config.ts. */
-const MOUNTS = ["emailWorkpool", "scrapeWorkpool", "counterPool"] as const;
+/**
+ * The pools' names in example/convex/convex.config.ts: all of them, since the
+ * app's stats query reads every pool (the demo gives apiWorkpool no work).
+ */
+const MOUNTS = ["emailWorkpool", "scrapeWorkpool", "counterPool", "apiWorkpool"] as const;
 
 /**
  * Functions in flight progress through promises alone (the modules are

@@ -1,6 +1,7 @@
 // What the demo prints: while the pools work, a live block redrawn in place
 // (log-update) on a terminal, or plain lines every ~2 s of scheduler time
-// otherwise; at the end, a summary table (cli-table3) and the checks.
+// otherwise, both showing each pool's `stats`; at the end, a summary table
+// (cli-table3) and the checks.
 import Table from "cli-table3";
 import { createLogUpdate } from "log-update";
 import picocolors from "picocolors";
@@ -8,17 +9,24 @@ import picocolors from "picocolors";
 /** Colors on a terminal only (picocolors alone would also color CI logs). */
 const pc = picocolors.createColors(process.stdout.isTTY === true && process.env.NO_COLOR === undefined);
 
-/** One pool as the live display shows it. */
+/** One pool as the live display shows it: its numbers from `pool.stats`. */
 export type PoolView = {
   name: string;
   cap: number;
+  /** Enqueued so far: pending + running + finished. */
   jobs: number;
+  /** Due, waiting for a slot (or for an earlier job of its key). */
   pending: number;
+  /** Not due yet (delayMs). */
+  delayed: number;
+  /** Failed an attempt, waiting for the backoff to pass (then a slot). */
   retrying: number;
   running: number;
   succeeded: number;
   failed: number;
   canceled: number;
+  /** How long the start queue's oldest due job has waited, or null (jobs waiting for their key are not in it). */
+  oldestWaitMs: number | null;
 };
 
 /** live: redrawn block (a terminal); plain: periodic lines (CI, pipes); quiet: summary only. */
@@ -44,11 +52,13 @@ function counts(p: PoolView): string {
   return [
     `${pad(finished, 4)}/${p.jobs}`.padEnd(9),
     `pending ${pad(p.pending, 3)}`,
+    `delayed ${pad(p.delayed, 2)}`,
     `running ${pad(p.running, 2)}/${String(p.cap).padEnd(2)}`,
     `retrying ${pad(p.retrying, 3)}`,
     pc.green(`✓ ${pad(p.succeeded, 3)}`),
     pc.red(`✗ ${pad(p.failed, 2)}`),
-    pc.yellow(`⊘ ${p.canceled}`),
+    pc.yellow(`⊘ ${pad(p.canceled, 2)}`),
+    pc.dim(`oldest wait ${p.oldestWaitMs === null ? "-" : seconds(p.oldestWaitMs)}`),
   ].join("  ");
 }
 
@@ -57,7 +67,7 @@ export function createDisplay(mode: Mode) {
   let nextPlainAt = 0;
   const block = (timeMs: number, pools: PoolView[], note: string) =>
     [
-      `${pc.bold(`scheduler time ${seconds(timeMs)}`)}   ${pc.dim("✓ succeeded  ✗ failed  ⊘ canceled")}`,
+      `${pc.bold(`scheduler time ${seconds(timeMs)}`)}   ${pc.dim("pool.stats: ✓ succeeded  ✗ failed  ⊘ canceled")}`,
       ...pools.map((p) => `  ${p.name.padEnd(15)} ${bar(p)} ${counts(p)}`),
       `  ${note}`,
     ].join("\n");
@@ -118,8 +128,8 @@ export function printSummary(pools: PoolSummary[], checks: Check[], footer: stri
   }
   const out = [
     table.toString(),
-    pc.dim("makespan: scheduler time from the first enqueue to the pool's last onComplete (a mutation job takes none)."),
-    pc.dim("lag: from when an attempt was due (enqueued, delay or backoff over) to its start, waiting for a slot included."),
+    pc.dim("makespan: scheduler time from the first enqueue until the pool's last job finished (a mutation job takes none)."),
+    pc.dim("lag: from when an attempt was due (enqueued, delay or backoff over) to its start, waiting for a slot or its key included."),
     pc.dim("peak: most jobs running at once, from the pool's log and the jobs' own gauge."),
     "",
     ...checks.map((c) => `${c.ok ? pc.green("✓") : pc.red("✗")} ${c.what}: ${c.detail}`),

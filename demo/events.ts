@@ -1,6 +1,8 @@
 // The pools' own view, read from their log. At logLevel "INFO" a pool prints
 // one JSON line per event ({"component":"workpool","event":"started",...});
 // the demo takes them off the console while it runs, and keeps:
+// - the ids of the jobs enqueued per pool (those the app enqueues on its own,
+//   like the pipeline's steps, included);
 // - start lags (`started.startLag`: ms from due to start) per pool;
 // - jobs running per pool (started, not yet completed) and the most at once,
 //   updated at every event, so nothing between two samples is missed;
@@ -21,6 +23,8 @@ const POOL_OF_FUNCTION: Record<string, PoolKey> = {
 type Event = { component?: string; event?: string; workId?: string; fnName?: string; startLag?: number };
 
 export class PoolLog {
+  /** Every job enqueued, per pool, in enqueue order. */
+  readonly enqueued: Record<PoolKey, string[]> = { email: [], scrape: [], counter: [] };
   readonly startLags: Record<PoolKey, number[]> = { email: [], scrape: [], counter: [] };
   readonly maxRunning: Record<PoolKey, number> = { email: 0, scrape: 0, counter: 0 };
   /** Lines printed at warn or error level. */
@@ -61,7 +65,9 @@ export class PoolLog {
     const pool = POOL_OF_FUNCTION[event.fnName ?? ""];
     if (pool === undefined || event.workId === undefined) return;
     const running = this.running[pool];
-    if (event.event === "started") {
+    if (event.event === "enqueued") {
+      this.enqueued[pool].push(event.workId);
+    } else if (event.event === "started") {
       this.startLags[pool].push(event.startLag ?? 0);
       running.add(event.workId);
       this.maxRunning[pool] = Math.max(this.maxRunning[pool], running.size);

@@ -4,16 +4,21 @@
 //
 //   npm run demo -- [--jobs N] [--seed S] [--quiet]
 //
-// - emailWorkpool (cap 10, 3 attempts with backoff): N welcome emails to a
-//   flaky provider (~30% of attempts fail); "@invalid.example" addresses
-//   fail at once with NonRetryableError;
-// - scrapeWorkpool (cap 5): N/3 pages, half of them delayed, a few of those
+// - emailWorkpool (cap 10, 3 attempts with backoff): N emails to a flaky
+//   provider (~30% of attempts fail); "@invalid.example" addresses fail at
+//   once with NonRetryableError. Priorities mixed: one in eight is a password
+//   reset ("high"), half are a newsletter ("low"), the rest "normal";
+// - scrapeWorkpool (cap 5): N/3 pages of 5 sites, keyed by site (one request
+//   per site at a time, in order), half of them delayed, a few of those
 //   canceled while queued; and a two-step pipeline, 5 runs, chained with
 //   onComplete;
 // - counterPool (cap 1): 200 callers increment one counter.
-// The run is deterministic for a given seed. Exit code 1 if a check fails.
+// The live display's numbers come from the pools' own stats (the example
+// app's `workpools.poolStats` query); the summary's from the jobs' statuses,
+// and a check says whether the two agree. The run is deterministic for a
+// given seed. Exit code 1 if a check fails.
 import { parseArgs } from "node:util";
-import type { Status } from "convex-workpool";
+import type { Priority, Status } from "convex-workpool";
 import { api } from "../example/convex/_generated/api.js";
 import { counterPool, emailPool, scrapePool } from "../example/convex/workpools.js";
 import { startBackend } from "./backend.js";
@@ -25,7 +30,8 @@ const USAGE = `usage: npm run demo -- [--jobs N] [--seed S] [--quiet]
   --seed S   integer seed (default 1): the same seed replays the same run
   --quiet    print only the summary`;
 
-const POOLS: { key: PoolKey; name: string; cap: number }[] = [
+type PoolStats = typeof api.workpools.poolStats._returnType;
+const POOLS: { key: PoolKey; name: keyof PoolStats; cap: number }[] = [
   { key: "email", name: "emailWorkpool", cap: emailPool.options.maxParallelism ?? 10 },
   { key: "scrape", name: "scrapeWorkpool", cap: scrapePool.options.maxParallelism ?? 10 },
   { key: "counter", name: "counterPool", cap: counterPool.options.maxParallelism ?? 10 },
@@ -34,6 +40,8 @@ const MAX_EMAIL_ATTEMPTS = emailPool.options.defaultRetryBehavior?.maxAttempts ?
 const INCREMENTS = 200;
 const PIPELINE_RUNS = 5;
 const COUNTER_KEY = "demo";
+/** Scraped sites: each site's pages are one key. */
+const SITES = 5;
 const START_TIME = Date.UTC(2025, 0, 1, 9);
 /** The live display samples the pools this often (scheduler time). */
 const SAMPLE_EVERY_MS = 200;
@@ -41,6 +49,8 @@ const SAMPLE_EVERY_MS = 200;
 const GRACE_MS = 1000;
 /** A run still unfinished after this much scheduler time has failed. */
 const GIVE_UP_MS = 10 * 60_000;
+// The display's outcome counts are stats' lastHour: the run never lasts an
+// hour of scheduler time (GIVE_UP_MS), so they cover every job.
 
 // ---- Options ----------------------------------------------------------------------
 
@@ -79,12 +89,15 @@ const random = seeded(seed);
 Math.random = seeded(seed + 1);
 const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
 
+const priorityOf = (i: number): Priority => (i % 8 === 5 ? "high" : i % 2 === 0 ? "low" : "normal");
 const emails = Array.from({ length: jobs }, (_, i) => ({
   email: i % 15 === 7 ? `user${i}@invalid.example` : `user${i}@example.com`,
   durationMs: between(100, 2000),
+  priority: priorityOf(i),
 }));
+const siteOf = (url: string) => new URL(url).host;
 const pages = Array.from({ length: Math.ceil(jobs / 3) }, (_, i) => ({
-  url: `https://example.com/page/${i}`,
+  url: `https://site${i % SITES}.example/page/${i}`,
   durationMs: between(100, 2000),
   delayMs: i % 2 === 1 ? between(1000, 8000) : 0,
 }));
@@ -101,12 +114,13 @@ const poolLog = new PoolLog();
 poolLog.capture();
 
 const ids = {} as Record<PoolKey, string[]>;
-/** Each job's latest status, per pool (a work id is unique within its pool only). */
+/** Each job's latest status, per pool (a work id is unique within its pool only), the pipeline's steps included. */
 const latest: Record<PoolKey, Map<string, Status>> = { email: new Map(), scrape: new Map(), counter: new Map() };
 let canceled: string[] = [];
 let pipelineDone = 0;
 let doneAt: number | null = null;
 let seen: typeof api.demo.observed._returnType;
+let finalStats: PoolStats;
 const display = createDisplay(mode);
 
 try {
@@ -142,38 +156,54 @@ try {
   while (elapsed() - endAt < GRACE_MS && (await backend.step()));
   display.finish(doneAt ?? elapsed(), await sample(), note());
   seen = await t.query(api.demo.observed, { counterKey: COUNTER_KEY });
+  finalStats = await t.query(api.workpools.poolStats, {});
 } finally {
   poolLog.release();
   backend.stop();
 }
 
-/** Status of every job not yet finished (a finished status is final), and the pipeline's progress. */
+/** Every job the pool logged as enqueued: the demo's own, and the pipeline's steps. */
+function jobsOf(key: PoolKey): string[] {
+  return poolLog.enqueued[key];
+}
+
+/**
+ * The pools as their stats see them, for the display. On the way, the status
+ * of every job not yet finished (a finished status is final), for the end of
+ * the run and the summary, and the pipeline's progress.
+ */
 async function sample(): Promise<PoolView[]> {
   for (const { key } of POOLS) {
-    const open = ids[key].filter((id) => latest[key].get(id)?.state !== "finished");
+    const open = jobsOf(key).filter((id) => latest[key].get(id)?.state !== "finished");
     if (open.length === 0) continue;
     const statuses = await t.query(api.demo.statuses, { pool: key, ids: open });
     open.forEach((id, i) => latest[key].set(id, statuses[i]!));
   }
   const runs = await t.run((ctx) => ctx.db.query("pipelineRuns").collect());
   pipelineDone = runs.filter((r) => r.step2 !== undefined).length;
-  return POOLS.map(({ key, name, cap }) => {
-    const view: PoolView = { name, cap, jobs: ids[key].length, pending: 0, retrying: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
-    for (const id of ids[key]) {
-      const s = latest[key].get(id)!;
-      if (s.state === "running") view.running += 1;
-      else if (s.state === "pending") view[s.previousAttempts > 0 ? "retrying" : "pending"] += 1;
-      else if (s.outcome === "success") view.succeeded += 1;
-      else if (s.outcome === "failed") view.failed += 1;
-      else if (s.outcome === "canceled") view.canceled += 1;
-    }
-    return view;
+  const stats = await t.query(api.workpools.poolStats, {});
+  return POOLS.map(({ name }) => {
+    const s = stats[name];
+    const { succeeded, failed, canceled } = s.lastHour;
+    return {
+      name,
+      cap: s.maxParallelism,
+      jobs: s.pending + s.running + succeeded + failed + canceled,
+      pending: s.pendingDue,
+      delayed: s.pendingDelayed,
+      retrying: s.pendingBackingOff,
+      running: s.running,
+      succeeded,
+      failed,
+      canceled,
+      oldestWaitMs: s.oldestPendingAgeMs,
+    };
   });
 }
 
 /** Every job finished and had its onComplete, and every pipeline run did both steps. */
 async function allDone(): Promise<boolean> {
-  const unfinished = POOLS.some(({ key }) => ids[key].some((id) => latest[key].get(id)?.state !== "finished"));
+  const unfinished = POOLS.some(({ key }) => jobsOf(key).some((id) => latest[key].get(id)?.state !== "finished"));
   if (unfinished || pipelineDone < PIPELINE_RUNS) return false;
   const { completions } = await t.query(api.demo.observed, { counterKey: COUNTER_KEY });
   return completions.length >= POOLS.reduce((n, { key }) => n + ids[key].length, 0);
@@ -187,7 +217,7 @@ function note() {
 
 const attemptsOfKey = new Map(seen.attempts.map((a) => [a.key, a.count]));
 const firstStartOfKey = new Map(seen.attempts.map((a) => [a.key, a.firstAt - START_TIME]));
-const gaugeMax = new Map(seen.gauges.map((g) => [g.pool, g.max]));
+const gaugeMax = new Map(seen.gauges.map((g) => [g.name, g.max]));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -199,8 +229,10 @@ const outcomeOf = (key: PoolKey, id: string) => {
   return s?.state === "finished" ? s : undefined;
 };
 
+// The summary's rows count every job of each pool (the pipeline's steps too),
+// by status; onComplete calls are checked for the demo's own jobs.
 const rows: PoolSummary[] = [];
-let jobCount = 0, missing = 0, twice = 0, disagree = 0;
+let jobCount = 0, missing = 0, twice = 0, disagree = 0, unlogged = 0;
 for (const { key, name, cap } of POOLS) {
   const calls = seen.completions.filter((c) => c.pool === key);
   const callsOf = new Map<string, number>();
@@ -209,17 +241,20 @@ for (const { key, name, cap } of POOLS) {
   missing += ids[key].filter((id) => !callsOf.has(id)).length;
   twice += ids[key].filter((id) => (callsOf.get(id) ?? 0) > 1).length;
   disagree += calls.filter((c) => outcomeOf(key, c.workId)?.outcome !== c.outcome).length;
-  const attempts = ids[key].map((id) => outcomeOf(key, id)?.attempts ?? 0);
+  unlogged += ids[key].filter((id) => !jobsOf(key).includes(id)).length;
+  const outcomes = jobsOf(key).map((id) => outcomeOf(key, id));
+  const attempts = outcomes.map((s) => s?.attempts ?? 0);
+  const count = (outcome: string) => outcomes.filter((s) => s?.outcome === outcome).length;
   rows.push({
     name,
     cap,
-    jobs: ids[key].length,
-    succeeded: calls.filter((c) => c.outcome === "success").length,
-    failed: calls.filter((c) => c.outcome === "failed").length,
-    canceled: calls.filter((c) => c.outcome === "canceled").length,
+    jobs: jobsOf(key).length,
+    succeeded: count("success"),
+    failed: count("failed"),
+    canceled: count("canceled"),
     attempts: attempts.reduce((a, b) => a + b, 0),
     retries: attempts.reduce((a, b) => a + Math.max(0, b - 1), 0),
-    makespanMs: Math.max(0, ...calls.map((c) => c.at - START_TIME)),
+    makespanMs: Math.max(0, ...outcomes.map((s) => (s?.finishedAt ?? START_TIME) - START_TIME)),
     lagP50Ms: percentile(poolLog.startLags[key], 0.5),
     lagP95Ms: percentile(poolLog.startLags[key], 0.95),
     maxRunning: mostRunning(key),
@@ -230,6 +265,31 @@ const delayed = pages.filter((p, i) => p.delayMs > 0 && !toCancel(i));
 const early = delayed.filter((p) => (firstStartOfKey.get(p.url) ?? Infinity) < p.delayMs).length;
 const emailOutcomes = ids.email.map((id, i) => ({ email: emails[i]!.email, status: outcomeOf("email", id) }));
 const goodRuns = seen.pipelineRuns.filter((r) => r.step1 === r.input.toUpperCase() && r.step2 === `${r.step1}!`);
+
+// Keys: per site, the most fetches at once, and whether its pages started in enqueue order.
+const sites = [...new Set(pages.map((p) => siteOf(p.url)))];
+const mostPerSite = Math.max(0, ...sites.map((site) => gaugeMax.get(`site:${site}`) ?? 0));
+const outOfOrder = sites.filter((site) => {
+  const starts = pages
+    .filter((p, i) => siteOf(p.url) === site && !toCancel(i))
+    .map((p) => firstStartOfKey.get(p.url) ?? NaN);
+  return !starts.every((at, j) => j === 0 || at > starts[j - 1]!);
+});
+
+// Priorities: when the emails of each priority first started (all due at 0).
+const firstStarts = (priority: Priority) =>
+  emails.filter((e) => e.priority === priority).map((e) => firstStartOfKey.get(e.email) ?? Infinity);
+const [high, normal, low] = [firstStarts("high"), firstStarts("normal"), firstStarts("low")];
+const median = (values: number[]) => percentile(values, 0.5);
+const last = (values: number[]) => Math.max(0, ...values);
+
+// Stats at the end, against the statuses: nothing left, the same outcomes.
+const statsOff = POOLS.filter(({ name }, i) => {
+  const s = finalStats[name];
+  const row = rows[i]!;
+  return s.pending !== 0 || s.running !== 0 || s.lastHour.succeeded !== row.succeeded || s.lastHour.failed !== row.failed ||
+    s.lastHour.canceled !== row.canceled || s.lastHour.retries !== row.retries;
+});
 
 const checks: Check[] = [
   {
@@ -243,9 +303,22 @@ const checks: Check[] = [
     detail: `${seen.counter}/${INCREMENTS} after ${INCREMENTS} concurrent increments through the serial pool`,
   },
   {
-    ok: missing + twice + disagree === 0 && seen.completions.length === jobCount,
+    ok: missing + twice + disagree + unlogged === 0 && seen.completions.length === jobCount,
     what: "one onComplete per job",
-    detail: `${jobCount} jobs, ${seen.completions.length} calls: ${missing} missing, ${twice} twice, ${disagree} disagreeing with status`,
+    detail: `${jobCount} jobs with the demo's onComplete, ${seen.completions.length} calls: ${missing} missing, ${twice} twice, ${disagree} disagreeing with status` +
+      (unlogged > 0 ? `, ${unlogged} not in the pool's log` : ""),
+  },
+  {
+    ok: mostPerSite <= 1 && outOfOrder.length === 0,
+    what: "keyed jobs one at a time, in order",
+    detail: `${pages.length} scrapes keyed by site (${sites.length} sites): most fetches of one site at once ${mostPerSite}, ` +
+      `${sites.length - outOfOrder.length}/${sites.length} sites fetched in enqueue order`,
+  },
+  {
+    ok: last(high) <= median(normal) && median(normal) <= median(low),
+    what: "high priority first",
+    detail: `emails' first attempts started, median: high ${seconds(median(high))} (last ${seconds(last(high))}), ` +
+      `normal ${seconds(median(normal))}, low ${seconds(median(low))}`,
   },
   {
     ok: canceled.every((id) => outcomeOf("scrape", id)?.outcome === "canceled" && outcomeOf("scrape", id)?.attempts === 0) &&
@@ -273,6 +346,13 @@ const checks: Check[] = [
     detail: `${goodRuns.length}/${PIPELINE_RUNS} runs have step1 and step2`,
   },
   {
+    ok: statsOff.length === 0,
+    what: "stats agree with statuses",
+    detail: `at the end, pool.stats: ${POOLS.map(({ key, name }) => `${key} ${finalStats[name].pending} pending/${finalStats[name].running} running`).join(", ")}; ` +
+      `last hour's outcomes and retries = the statuses' in ${POOLS.length - statsOff.length}/${POOLS.length} pools` +
+      (statsOff[0] ? ` (${statsOff[0].key}: ${JSON.stringify(finalStats[statsOff[0].name].lastHour)})` : ""),
+  },
+  {
     ok: doneAt !== null && poolLog.runningNow() === 0 && poolLog.problems.length === 0,
     what: "finished cleanly",
     detail: doneAt === null
@@ -287,7 +367,8 @@ const wall = (performance.now() - wallStart) / 1000;
 printSummary(
   rows,
   checks,
-  `seed ${seed} · ${jobs} emails, ${pages.length} pages, ${INCREMENTS} increments, ${PIPELINE_RUNS} pipeline runs · ` +
+  `seed ${seed} · ${jobs} emails, ${pages.length} pages, ${INCREMENTS} increments, ` +
+    `${PIPELINE_RUNS} pipeline runs (their ${2 * PIPELINE_RUNS} steps among scrapeWorkpool's jobs) · ` +
     `${seconds(lastOnComplete)} of scheduler time in ${wall.toFixed(1)} s real time`,
 );
 process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

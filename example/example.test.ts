@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import type { WorkId } from "convex-workpool";
 import workpool from "convex-workpool/test";
 import schema from "./convex/schema.js";
-import { api, internal } from "./convex/_generated/api.js";
+import { api, components, internal } from "./convex/_generated/api.js";
 
 const modules = import.meta.glob("./convex/**/*.ts");
 
@@ -113,6 +113,88 @@ test("the serial counter pool makes 50 concurrent increments exact", async () =>
   await Promise.all(Array.from({ length: 50 }, () => t.mutation(api.counters.increment, { key: "signups" })));
   await drain(t);
   expect(await t.query(api.counters.get, { key: "signups" })).toBe(50);
+});
+
+test("a crawl keyed by site fetches one page per site at a time, in order, and sites in parallel", async () => {
+  const t = setup();
+  const sites = ["a.example", "b.example", "c.example"];
+  // Interleaved: a/0, b/0, c/0, a/1, ...; 4 pages per site.
+  const urls = Array.from({ length: 12 }, (_, i) => `https://${sites[i % 3]}/page${Math.floor(i / 3)}`);
+  await t.mutation(api.scraper.crawl, { urls });
+  await drain(t);
+  const pages = await t.run((ctx) => ctx.db.query("pages").collect());
+  for (const site of sites) {
+    // All of a site's pages, saved in the order they were enqueued.
+    expect(pages.map((p) => p.url).filter((url) => url.includes(site))).toEqual(urls.filter((url) => url.includes(site)));
+    // Never two fetches of one site at once.
+    expect(await t.query(api.gauges.get, { name: `site:${site}` })).toEqual({ current: 0, max: 1 });
+  }
+  // Yet the three sites were fetched side by side.
+  expect(await t.query(api.gauges.get, { name: "scraper" })).toEqual({ current: 0, max: 3 });
+});
+
+test("a password reset (high) goes out before queued welcome emails (normal) and the newsletter (low)", async () => {
+  const t = setup();
+  // While the pool is paused, sign-ups queue welcome emails, then the newsletter and a reset.
+  await t.mutation(internal.emails.setPaused, { paused: true });
+  const users = [];
+  for (const email of ["a@example.com", "b@example.com", "c@example.com"]) {
+    users.push((await t.mutation(api.emails.signUp, { email })).userId);
+  }
+  await t.mutation(internal.emails.sendNewsletter, { subject: "News" });
+  await t.mutation(api.emails.sendPasswordReset, { userId: users[2]! });
+  // Resume with one slot: emails then go out one at a time, in the order they start.
+  await t.run((ctx) => ctx.runMutation(components.emailWorkpool.config.update, { maxParallelism: 1 }));
+  await drain(t);
+  const outbox = await t.run((ctx) => ctx.db.query("outbox").collect());
+  expect(outbox.map((e) => `${e.subject} ${e.to}`)).toEqual([
+    "Reset your password c@example.com",
+    // FIFO within a priority.
+    "Welcome a@example.com",
+    "Welcome b@example.com",
+    "Welcome c@example.com",
+    "News a@example.com",
+    "News b@example.com",
+    "News c@example.com",
+  ]);
+});
+
+test("poolStats: pending (due, delayed) and running per pool, then the outcomes", async () => {
+  const t = setup();
+  await t.mutation(internal.emails.setPaused, { paused: true });
+  const ok = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
+  const bad = await t.mutation(api.emails.signUp, { email: "bob@invalid.example" });
+  await t.mutation(api.scraper.scrapeAll, { urls: ["https://example.com/a"] });
+  await t.mutation(api.scraper.scrapeAll, { urls: ["https://example.com/b", "https://example.com/c"], delayMs: 60_000 });
+  const poolStats = () => t.query(api.workpools.poolStats, {});
+  await runUntil(t, async () => (await poolStats()).scrapeWorkpool.running === 1);
+  let stats = await poolStats();
+  // Paused: both emails wait, due. Scrapes: one running, two waiting for their delay.
+  expect(stats.emailWorkpool).toMatchObject({ maxParallelism: 0, running: 0, pending: 2, pendingDue: 2, pendingDelayed: 0 });
+  expect(stats.scrapeWorkpool).toMatchObject({ maxParallelism: 5, running: 1, pending: 2, pendingDue: 0, pendingDelayed: 2 });
+  // An idle pool. (Its maxParallelism reads 10, the stored default, until an enqueue sends counterPool's 1.)
+  expect(stats.counterPool).toMatchObject({ running: 0, pending: 0, oldestPendingAgeMs: null });
+
+  await t.mutation(internal.emails.setPaused, { paused: false });
+  const status = (workId: WorkId) => t.query(api.emails.getStatus, { workId });
+  await runUntil(t, async () => (await status(ok.workId)).state === "finished" && (await status(bad.workId)).state === "finished");
+  stats = await poolStats();
+  expect(stats.emailWorkpool).toMatchObject({
+    maxParallelism: 10,
+    running: 0,
+    pending: 0,
+    lastHour: { succeeded: 1, failed: 1, canceled: 0, retries: 0 },
+  });
+
+  // A flaky GET fails its first attempt: pending again, backing off until its retry.
+  await t.mutation(api.externalApi.fetchAll, { endpoints: ["/flaky/1"] });
+  await runUntil(t, async () => (await poolStats()).apiWorkpool.pendingBackingOff === 1);
+  expect((await poolStats()).apiWorkpool).toMatchObject({
+    running: 0,
+    pending: 1,
+    pendingDue: 0,
+    lastMinute: { succeeded: 0, failed: 0, retries: 1 },
+  });
 });
 
 test("a two-step pipeline chains through onComplete", async () => {

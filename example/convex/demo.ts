@@ -3,11 +3,14 @@
 // app side. Nothing else in the app uses them.
 //
 // - emails: a flaky provider (about 30% of attempts fail, retried with the
-//   pool's backoff) that refuses "@invalid.example" addresses for good;
-// - scrapes: pages that take a while to fetch, some of them later;
+//   pool's backoff) that refuses "@invalid.example" addresses for good; each
+//   email has a priority (password resets high, newsletters low);
+// - scrapes: pages that take a while to fetch, some of them later, keyed by
+//   site so that one site never gets two requests at once;
 // - counter: the seeds' serial increments (counters.doIncrement);
-// - every job reports to one onComplete, and action jobs keep a gauge of how
-//   many run at once, so the demo can check the caps held.
+// - every job reports to one onComplete, and action jobs keep gauges of how
+//   many run at once (per pool, and per site for scrapes), so the demo can
+//   check the caps and the keys held.
 import { v } from "convex/values";
 import { NonRetryableError, vOnCompleteArgs, type WorkId } from "convex-workpool";
 import { internal } from "./_generated/api.js";
@@ -16,6 +19,7 @@ import { counterPool, emailPool, scrapePool } from "./workpools.js";
 
 const pools = { email: emailPool, scrape: scrapePool, counter: counterPool };
 const vPool = v.union(v.literal("email"), v.literal("scrape"), v.literal("counter"));
+const vPriority = v.union(v.literal("high"), v.literal("normal"), v.literal("low"));
 
 /** Share of email attempts the simulated provider fails (retryable). */
 const FAILURE_RATE = 0.3;
@@ -23,15 +27,25 @@ const FAILURE_RATE = 0.3;
 // ---- Enqueueing ---------------------------------------------------------------
 
 export const sendEmails = mutation({
-  args: { seed: v.number(), emails: v.array(v.object({ email: v.string(), durationMs: v.number() })) },
+  args: {
+    seed: v.number(),
+    emails: v.array(v.object({ email: v.string(), durationMs: v.number(), priority: vPriority })),
+  },
   returns: v.array(v.string()),
-  handler: async (ctx, { seed, emails }): Promise<WorkId[]> =>
-    await emailPool.enqueueActionBatch(
-      ctx,
-      internal.demo.sendEmail,
-      emails.map((e) => ({ ...e, seed })),
-      { onComplete: internal.demo.recordCompletion, context: { pool: "email" } },
-    ),
+  handler: async (ctx, { seed, emails }): Promise<WorkId[]> => {
+    // One by one, in the given order: priorities mixed, as they would arrive.
+    const ids: WorkId[] = [];
+    for (const { priority, ...email } of emails) {
+      ids.push(
+        await emailPool.enqueueAction(ctx, internal.demo.sendEmail, { ...email, seed }, {
+          priority,
+          onComplete: internal.demo.recordCompletion,
+          context: { pool: "email" },
+        }),
+      );
+    }
+    return ids;
+  },
 });
 
 export const scrapePages = mutation({
@@ -43,6 +57,8 @@ export const scrapePages = mutation({
       ids.push(
         await scrapePool.enqueueAction(ctx, internal.demo.fetchPage, { url, durationMs }, {
           delayMs,
+          // A site's pages one at a time, in order (a delayed one holds up those after it).
+          key: new URL(url).host,
           onComplete: internal.demo.recordCompletion,
           context: { pool: "scrape" },
         }),
@@ -118,7 +134,7 @@ export const sendEmail = internalAction({
   returns: v.string(),
   handler: async (ctx, { email, durationMs, seed }): Promise<string> => {
     // An action cannot know its attempt number: count attempts in a table.
-    const attempt: number = await ctx.runMutation(internal.demo.jobStarted, { pool: "email", key: email });
+    const attempt: number = await ctx.runMutation(internal.demo.jobStarted, { gauges: ["email"], key: email });
     try {
       await sleep(durationMs);
       if (email.endsWith("@invalid.example")) throw new NonRetryableError(`address rejected: ${email}`);
@@ -126,7 +142,7 @@ export const sendEmail = internalAction({
       if (chance(`${seed}/${email}/${attempt}`) < FAILURE_RATE) throw new Error(`provider timed out (attempt ${attempt})`);
       return `sent to ${email}`;
     } finally {
-      await ctx.runMutation(internal.demo.jobEnded, { pool: "email" });
+      await ctx.runMutation(internal.demo.jobEnded, { gauges: ["email"] });
     }
   },
 });
@@ -135,26 +151,29 @@ export const fetchPage = internalAction({
   args: { url: v.string(), durationMs: v.number() },
   returns: v.number(),
   handler: async (ctx, { url, durationMs }): Promise<number> => {
-    await ctx.runMutation(internal.demo.jobStarted, { pool: "scrape", key: url });
+    const gauges = ["scrape", `site:${new URL(url).host}`];
+    await ctx.runMutation(internal.demo.jobStarted, { gauges, key: url });
     try {
       await sleep(durationMs);
       const bytes = url.length * 100; // stands in for a real fetch
       await ctx.runMutation(internal.scraper.savePage, { url, bytes });
       return bytes;
     } finally {
-      await ctx.runMutation(internal.demo.jobEnded, { pool: "scrape" });
+      await ctx.runMutation(internal.demo.jobEnded, { gauges });
     }
   },
 });
 
-/** Counts an attempt of `key` and raises the pool's gauge. Returns the attempt number. */
+/** Counts an attempt of `key` and raises its gauges (its pool's; a scrape's site's too). Returns the attempt number. */
 export const jobStarted = internalMutation({
-  args: { pool: v.string(), key: v.string() },
+  args: { gauges: v.array(v.string()), key: v.string() },
   returns: v.number(),
-  handler: async (ctx, { pool, key }) => {
-    const gauge = await ctx.db.query("demoGauges").withIndex("by_pool", (q) => q.eq("pool", pool)).unique();
-    if (gauge === null) await ctx.db.insert("demoGauges", { pool, current: 1, max: 1 });
-    else await ctx.db.patch("demoGauges", gauge._id, { current: gauge.current + 1, max: Math.max(gauge.max, gauge.current + 1) });
+  handler: async (ctx, { gauges, key }) => {
+    for (const name of gauges) {
+      const gauge = await ctx.db.query("demoGauges").withIndex("by_name", (q) => q.eq("name", name)).unique();
+      if (gauge === null) await ctx.db.insert("demoGauges", { name, current: 1, max: 1 });
+      else await ctx.db.patch("demoGauges", gauge._id, { current: gauge.current + 1, max: Math.max(gauge.max, gauge.current + 1) });
+    }
     const row = await ctx.db.query("demoAttempts").withIndex("by_key", (q) => q.eq("key", key)).unique();
     if (row === null) await ctx.db.insert("demoAttempts", { key, count: 1, firstAt: Date.now() });
     else await ctx.db.patch("demoAttempts", row._id, { count: row.count + 1 });
@@ -163,11 +182,13 @@ export const jobStarted = internalMutation({
 });
 
 export const jobEnded = internalMutation({
-  args: { pool: v.string() },
+  args: { gauges: v.array(v.string()) },
   returns: v.null(),
-  handler: async (ctx, { pool }) => {
-    const gauge = await ctx.db.query("demoGauges").withIndex("by_pool", (q) => q.eq("pool", pool)).unique();
-    if (gauge !== null) await ctx.db.patch("demoGauges", gauge._id, { current: gauge.current - 1 });
+  handler: async (ctx, { gauges }) => {
+    for (const name of gauges) {
+      const gauge = await ctx.db.query("demoGauges").withIndex("by_name", (q) => q.eq("name", name)).unique();
+      if (gauge !== null) await ctx.db.patch("demoGauges", gauge._id, { current: gauge.current - 1 });
+    }
     return null;
   },
 });

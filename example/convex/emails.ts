@@ -65,7 +65,63 @@ export const markWelcomed = internalMutation({
   args: { userId: v.id("users") },
   returns: v.null(),
   handler: async (ctx, { userId }) => {
+    const user = await ctx.db.get("users", userId);
     await ctx.db.patch("users", userId, { welcomed: true });
+    if (user) await ctx.db.insert("outbox", { to: user.email, subject: "Welcome" });
+    return null;
+  },
+});
+
+/**
+ * A password reset: the user is waiting for it, so it is enqueued with
+ * priority "high" and starts ahead of queued welcome emails ("normal") and
+ * newsletters ("low"), however many were queued before it.
+ */
+export const sendPasswordReset = mutation({
+  args: { userId: v.id("users") },
+  returns: v.string(),
+  handler: async (ctx, { userId }): Promise<WorkId> => {
+    const user = await ctx.db.get("users", userId);
+    if (user === null) throw new Error(`no user ${userId}`);
+    return await emailPool.enqueueAction(ctx, internal.emails.deliver, { to: user.email, subject: "Reset your password" }, {
+      priority: "high",
+      onComplete: internal.emails.handleComplete,
+      context: { email: user.email },
+    });
+  },
+});
+
+/**
+ * The newsletter, to every user: priority "low", so a big send leaves
+ * room for the emails people wait for. It is not starved: a priority with
+ * work due still gets at least one start in every ten.
+ */
+export const sendNewsletter = internalMutation({
+  args: { subject: v.string() },
+  returns: v.array(v.string()),
+  handler: async (ctx, { subject }): Promise<WorkId[]> => {
+    const users = await ctx.db.query("users").collect();
+    return await emailPool.enqueueActionBatch(ctx, internal.emails.deliver, users.map((u) => ({ to: u.email, subject })), {
+      priority: "low",
+    });
+  },
+});
+
+/** Simulated provider for the other emails: the outbox records the order they went out in. */
+export const deliver = internalAction({
+  args: { to: v.string(), subject: v.string() },
+  returns: v.null(),
+  handler: async (ctx, email) => {
+    await ctx.runMutation(internal.emails.recordSent, email);
+    return null;
+  },
+});
+
+export const recordSent = internalMutation({
+  args: { to: v.string(), subject: v.string() },
+  returns: v.null(),
+  handler: async (ctx, email) => {
+    await ctx.db.insert("outbox", email);
     return null;
   },
 });

@@ -10,6 +10,8 @@ export default defineSchema({
     outcome: v.union(v.literal("success"), v.literal("failed"), v.literal("canceled")),
     detail: v.optional(v.string()),
   }).index("by_workId", ["workId"]),
+  /** Every email the simulated provider sent, in the order it sent them. */
+  outbox: defineTable({ to: v.string(), subject: v.string() }),
   /** Pages fetched by the scraper. */
   pages: defineTable({ url: v.string(), bytes: v.number() }).index("by_url", ["url"]),
   counters: defineTable({ key: v.string(), count: v.number() }).index("by_key", ["key"]),
@@ -40,8 +42,8 @@ export default defineSchema({
   // Tables of `npm run demo` (demo.ts): what it observes from the app side.
   /** Attempts started per job key (an email address or a URL), and when the first began. */
   demoAttempts: defineTable({ key: v.string(), count: v.number(), firstAt: v.number() }).index("by_key", ["key"]),
-  /** Jobs running right now per pool, and the most ever at once. */
-  demoGauges: defineTable({ pool: v.string(), current: v.number(), max: v.number() }).index("by_pool", ["pool"]),
+  /** Jobs running right now per gauge (a pool, or a site), and the most ever at once. */
+  demoGauges: defineTable({ name: v.string(), current: v.number(), max: v.number() }).index("by_name", ["name"]),
   /** One row per onComplete call. */
   demoCompletions: defineTable({
     pool: v.string(),

@@ -1,5 +1,6 @@
 // Fan-out with limits: a batch of pages fetched at most 5 at a time, some of
-// them later. Fetching is simulated (no network here).
+// them later, or crawled one page per site at a time (`crawl`). Fetching is
+// simulated (no network here).
 import { v } from "convex/values";
 import type { WorkId } from "convex-workpool";
 import { internal } from "./_generated/api.js";
@@ -15,17 +16,33 @@ export const scrapeAll = mutation({
     await scrapePool.enqueueActionBatch(ctx, internal.scraper.fetchPage, urls.map((url) => ({ url })), { delayMs }),
 });
 
+/**
+ * Crawls pages of several sites politely: one request per site at a time,
+ * in the order given, while other sites' pages use the pool's other slots.
+ */
+export const crawl = mutation({
+  args: { urls: v.array(v.string()) },
+  returns: v.array(v.string()),
+  handler: async (ctx, { urls }): Promise<WorkId[]> =>
+    // `keys`, one per job: jobs with the same key run one at a time, in enqueue order.
+    await scrapePool.enqueueActionBatch(ctx, internal.scraper.fetchPage, urls.map((url) => ({ url })), {
+      keys: urls.map((url) => new URL(url).host),
+    }),
+});
+
 export const fetchPage = internalAction({
   args: { url: v.string() },
   returns: v.number(),
   handler: async (ctx, { url }) => {
-    await ctx.runMutation(internal.gauges.enter, { name: "scraper" });
+    // Two gauges: fetches in flight, and fetches of this page's site in flight.
+    const gauges = ["scraper", `site:${new URL(url).host}`];
+    for (const name of gauges) await ctx.runMutation(internal.gauges.enter, { name });
     try {
       const bytes = url.length * 100; // stands in for a real fetch
       await ctx.runMutation(internal.scraper.savePage, { url, bytes });
       return bytes;
     } finally {
-      await ctx.runMutation(internal.gauges.leave, { name: "scraper" });
+      for (const name of gauges) await ctx.runMutation(internal.gauges.leave, { name });
     }
   },
 });

@@ -2,6 +2,7 @@
 // own queue and cap; the Workpool objects just hold the options.
 import { Workpool } from "convex-workpool";
 import { components } from "./_generated/api.js";
+import { query } from "./_generated/server.js";
 
 /** The email pool's slots when it is not paused (see emails.setPaused). */
 export const EMAIL_SLOTS = 10;
@@ -32,4 +33,20 @@ export const counterPool = new Workpool(components.counterPool, {
 export const apiPool = new Workpool(components.apiWorkpool, {
   maxParallelism: 2,
   retryActionsByDefault: true,
+});
+
+/**
+ * Live numbers of every pool, by mount name: jobs pending (due, delayed,
+ * backing off), running, and outcomes in the last minute and hour. For a
+ * dashboard: a query, so a client subscribes and sees them change. Each
+ * pool's stats read a few documents, however long its queue.
+ */
+export const poolStats = query({
+  args: {},
+  handler: async (ctx) => ({
+    emailWorkpool: await emailPool.stats(ctx),
+    scrapeWorkpool: await scrapePool.stats(ctx),
+    counterPool: await counterPool.stats(ctx),
+    apiWorkpool: await apiPool.stats(ctx),
+  }),
 });
