@@ -8,6 +8,9 @@
 //   BENCH_BIG_N  jobs of the one large run of this package (default 20000, 0 skips it)
 //   BENCH_BIG    its workload, kind:maxParallelism:variant (default action:50:oursTtl0;
 //                variant is ours, oursTtl0)
+//   BENCH_OPTIONS  0 skips the options section (this package's per-job options
+//                each against the same workload without them, and one stats call)
+//   BENCH_OPTIONS_REPS  its repetitions (default BENCH_REPS)
 //   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
 //                raw runs go beside it as .json)
 import * as fs from "node:fs";
@@ -15,9 +18,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "vitest";
 import {
+  OPTION_VARIANTS,
+  probeStats,
   runWorkload,
   VARIANTS,
   type RunResult,
+  type StatsProbe,
   type Workload,
 } from "./driver.js";
 import { renderReport, type BenchMeta } from "./report.js";
@@ -27,6 +33,8 @@ const N = positiveInt("BENCH_N", 1000);
 const REPS = positiveInt("BENCH_REPS", 3);
 const BIG_N = env.BENCH_BIG_N === "0" ? 0 : positiveInt("BENCH_BIG_N", 20_000);
 const OUT = env.BENCH_OUT ?? "bench/results/latest.md";
+const OPTIONS = env.BENCH_OPTIONS !== "0";
+const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", REPS);
 
 const WORKLOADS: Workload[] = [
   { kind: "action", maxParallelism: 10 },
@@ -42,6 +50,10 @@ const WORKLOADS: Workload[] = [
  */
 const BIG = parseBig(env.BENCH_BIG ?? "action:50:oursTtl0");
 const WARMUP_N = Math.min(N, 200);
+/** The options section's workloads: both kinds at maxParallelism 10. */
+const OPTION_WORKLOADS: Workload[] = WORKLOADS.filter(
+  (w) => w.maxParallelism === 10,
+);
 
 function positiveInt(name: string, fallback: number): number {
   const raw = env[name];
@@ -104,6 +116,9 @@ test("bench", async () => {
   const io = muteConsole();
   const runs: RunResult[] = [];
   let big: RunResult | null = null;
+  const optionRuns: RunResult[] = [];
+  let statsProbes: StatsProbe[] = [];
+  let optionsS = 0;
   const progress = (r: RunResult) =>
     io.say(
       `[bench] ${r.variant} ${r.kind} p=${r.maxParallelism} n=${r.n}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
@@ -137,6 +152,31 @@ test("bench", async () => {
       );
       progress(big);
     }
+    if (OPTIONS) {
+      const t0 = performance.now();
+      for (const v of OPTION_VARIANTS) {
+        if (v.id === "baseline") continue; // warmed up above as "ours"
+        for (const w of OPTION_WORKLOADS) await runWorkload(v, w, WARMUP_N);
+      }
+      for (let rep = 0; rep < OPTIONS_REPS; rep++) {
+        const order =
+          rep % 2 === 0 ? OPTION_VARIANTS : [...OPTION_VARIANTS].reverse();
+        for (const w of OPTION_WORKLOADS) {
+          for (const v of order) {
+            const r = await runWorkload(v, w, N);
+            optionRuns.push(r);
+            progress(r);
+          }
+        }
+      }
+      statsProbes = await probeStats(N);
+      for (const p of statsProbes)
+        io.say(
+          `[bench] stats with ${p.state}: ${p.counts.reads} reads, ${p.counts.docsRead} documents`,
+        );
+      optionsS = (performance.now() - t0) / 1000;
+      io.say(`[bench] options section: ${optionsS.toFixed(1)} s`);
+    }
   } finally {
     io.restore();
   }
@@ -154,13 +194,19 @@ test("bench", async () => {
     bigWorkload: BIG_N > 0 ? BIG : null,
     muted: io.muted,
     problems: io.problems,
+    options: OPTIONS
+      ? { reps: OPTIONS_REPS, runtimeS: optionsS, workloads: OPTION_WORKLOADS }
+      : null,
   };
-  const markdown = renderReport(meta, WORKLOADS, runs, big);
+  const markdown = renderReport(meta, WORKLOADS, runs, big, {
+    runs: optionRuns,
+    stats: statsProbes,
+  });
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, markdown);
   fs.writeFileSync(
     OUT.replace(/\.md$/, "") + ".json",
-    JSON.stringify({ meta, runs, big }, null, 1),
+    JSON.stringify({ meta, runs, big, optionRuns, statsProbes }, null, 1),
   );
   console.log(`${markdown}\n(written to ${OUT})`);
 });

@@ -31,10 +31,31 @@ const appModules = import.meta.glob("./app/**/*.ts");
 export type Pool = "ours" | "published";
 export type Kind = "action" | "mutation";
 
+export type Priority = "high" | "normal" | "low";
+
+/** Per-job options of the options section (this package only). */
+export type EnqueueExtras = {
+  /** One distinct idempotency key per job (`idempotencyKeys`). */
+  idempotency?: boolean;
+  /** Serialization keys (`keys`): `k<index>`, or `k<index % 10>`. */
+  serialKeys?: "distinct" | "mod10";
+  /** One priority for all jobs, or "mixed": high, normal, low by turns, per enqueue call of 100. */
+  priority?: Priority | "mixed";
+};
+
+export type OptionId =
+  | "baseline"
+  | "idempotency"
+  | "keysDistinct"
+  | "keys10"
+  | "priorityHigh"
+  | "priorityMixed";
+
 export type Variant = {
-  id: "ours" | "oursTtl0" | "published";
+  id: "ours" | "oursTtl0" | "published" | OptionId;
   pool: Pool;
   statusTtl?: number;
+  enqueue?: EnqueueExtras;
   title: string;
 };
 
@@ -42,6 +63,46 @@ export const VARIANTS: Variant[] = [
   { id: "ours", pool: "ours", title: "ours (default retention)" },
   { id: "oursTtl0", pool: "ours", statusTtl: 0, title: "ours (statusTtl 0)" },
   { id: "published", pool: "published", title: "published 0.4.12" },
+];
+
+const MIXED: Priority[] = ["high", "normal", "low"];
+
+/**
+ * The options section: this package with its default retention, each
+ * per-job option alone against the same workload without it.
+ */
+export const OPTION_VARIANTS: (Variant & { id: OptionId })[] = [
+  { id: "baseline", pool: "ours", title: "baseline (no option)" },
+  {
+    id: "idempotency",
+    pool: "ours",
+    enqueue: { idempotency: true },
+    title: "`idempotencyKeys`, a distinct key per job",
+  },
+  {
+    id: "keysDistinct",
+    pool: "ours",
+    enqueue: { serialKeys: "distinct" },
+    title: "`keys`, a distinct key per job (no contention)",
+  },
+  {
+    id: "keys10",
+    pool: "ours",
+    enqueue: { serialKeys: "mod10" },
+    title: "`keys`, 10 keys round-robin (`k${i % 10}`)",
+  },
+  {
+    id: "priorityHigh",
+    pool: "ours",
+    enqueue: { priority: "high" },
+    title: '`priority: "high"` for all',
+  },
+  {
+    id: "priorityMixed",
+    pool: "ours",
+    enqueue: { priority: "mixed" },
+    title: "priorities mixed: high, normal, low by turns, per call of 100",
+  },
 ];
 
 export type Workload = { kind: Kind; maxParallelism: number };
@@ -158,38 +219,10 @@ export async function runWorkload(
 
   const start = Date.now();
   const wall0 = realNow();
-  for (let i = 0; i < n; i += CHUNK) {
-    await t.mutation(api.jobs.enqueueChunk, {
-      pool: variant.pool,
-      kind: workload.kind,
-      n: Math.min(CHUNK, n - i),
-      maxParallelism: workload.maxParallelism,
-      ...(variant.statusTtl !== undefined
-        ? { statusTtl: variant.statusTtl }
-        : {}),
-      run,
-    });
-  }
+  await enqueueAll(t, variant, workload, n, run);
   const enqueueWallMs = realNow() - wall0;
 
-  let steps = 0;
-  const maxSteps = 200 * n + 10_000;
-  while ((g.__benchDone ?? 0) < n) {
-    if (vi.getTimerCount() === 0) {
-      await t.finishInProgressScheduledFunctions();
-      if ((g.__benchDone ?? 0) >= n) break;
-      if (vi.getTimerCount() === 0) {
-        throw new Error(
-          `${run}: nothing left to run after ${g.__benchDone} of ${n} onCompletes`,
-        );
-      }
-    }
-    await step(t);
-    if (++steps > maxSteps)
-      throw new Error(
-        `${run}: still ${n - (g.__benchDone ?? 0)} jobs left after ${steps} timers`,
-      );
-  }
+  const steps = await drain(t, n, run);
   const wallMs = realNow() - wall0;
   const main = copyCounts(counts);
 
@@ -207,18 +240,7 @@ export async function runWorkload(
   }
   const makespanMs = Math.max(...rows.map((r) => r.at)) - start;
 
-  // After: timers in time order up to a sentinel AFTER_MS later.
-  let over = false;
-  setTimeout(() => {
-    over = true;
-  }, AFTER_MS);
-  for (let s = 0; !over; s++) {
-    if (s > 100_000)
-      throw new Error(
-        `${run}: still busy ${s} timers after the last onComplete`,
-      );
-    await step(t);
-  }
+  await stepFor(t, AFTER_MS, run);
   const after = diffCounts(counts, main);
   live[variant.pool] = emptyCounts();
   if ((g.__benchDone ?? 0) !== n)
@@ -241,6 +263,126 @@ export async function runWorkload(
     enqueueWallMs,
     steps,
   };
+}
+
+/** Fires timers in time order up to a sentinel `ms` of scheduler time later. */
+async function stepFor(t: Backend, ms: number, run: string) {
+  let over = false;
+  setTimeout(() => {
+    over = true;
+  }, ms);
+  for (let s = 0; !over; s++) {
+    if (s > 100_000)
+      throw new Error(
+        `${run}: still busy ${s} timers after the last onComplete`,
+      );
+    await step(t);
+  }
+}
+
+/** Enqueues `n` jobs of `variant`, in calls of CHUNK, all at the same instant. */
+async function enqueueAll(
+  t: Backend,
+  variant: Variant,
+  workload: Workload,
+  n: number,
+  run: string,
+) {
+  const extras = variant.enqueue ?? {};
+  for (let i = 0, call = 0; i < n; i += CHUNK, call++) {
+    const priority =
+      extras.priority === "mixed"
+        ? MIXED[call % MIXED.length]!
+        : extras.priority;
+    await t.mutation(api.jobs.enqueueChunk, {
+      pool: variant.pool,
+      kind: workload.kind,
+      n: Math.min(CHUNK, n - i),
+      maxParallelism: workload.maxParallelism,
+      ...(variant.statusTtl !== undefined
+        ? { statusTtl: variant.statusTtl }
+        : {}),
+      run,
+      first: i,
+      ...(extras.idempotency ? { idempotency: true } : {}),
+      ...(extras.serialKeys ? { serialKeys: extras.serialKeys } : {}),
+      ...(priority !== undefined ? { priority } : {}),
+    });
+  }
+}
+
+/**
+ * Steps the clock from timer to timer until `n` onCompletes have run;
+ * returns the number of timers fired.
+ */
+async function drain(t: Backend, n: number, run: string): Promise<number> {
+  let steps = 0;
+  const maxSteps = 200 * n + 10_000;
+  while ((g.__benchDone ?? 0) < n) {
+    if (vi.getTimerCount() === 0) {
+      await t.finishInProgressScheduledFunctions();
+      if ((g.__benchDone ?? 0) >= n) break;
+      if (vi.getTimerCount() === 0) {
+        throw new Error(
+          `${run}: nothing left to run after ${g.__benchDone} of ${n} onCompletes`,
+        );
+      }
+    }
+    await step(t);
+    if (++steps > maxSteps)
+      throw new Error(
+        `${run}: still ${n - (g.__benchDone ?? 0)} jobs left after ${steps} timers`,
+      );
+  }
+  return steps;
+}
+
+export type StatsProbe = {
+  /** What the probe looked at. */
+  state: string;
+  /** Work of the one `stats` call (its component query). */
+  counts: Counts;
+  /** What it returned. */
+  stats: {
+    pending: number;
+    running: number;
+    lastHour?: { succeeded: number };
+    [k: string]: unknown;
+  };
+};
+
+/**
+ * One `pool.stats` call (the query of the pool mounted as `ours`) with `n`
+ * jobs enqueued (actions, maxParallelism 10, default retention) and the
+ * loop not yet run; then again a minute of scheduler time after all `n`
+ * have completed (the loop has settled; their outcomes are retained).
+ */
+export async function probeStats(n: number): Promise<StatsProbe[]> {
+  const run = `stats-${n}-${++runSeq}`;
+  const variant = OPTION_VARIANTS[0]!;
+  const workload: Workload = { kind: "action", maxParallelism: 10 };
+  const t = createBackend();
+  live.ours = emptyCounts();
+  live.published = emptyCounts();
+  g.__benchDone = 0;
+  const probe = async (state: string): Promise<StatsProbe> => {
+    const counts = emptyCounts();
+    live.ours = counts;
+    const stats = (await t.query(
+      api.jobs.oursStats,
+      {},
+    )) as StatsProbe["stats"];
+    live.ours = emptyCounts();
+    return { state, counts, stats };
+  };
+  await enqueueAll(t, variant, workload, n, run);
+  const pending = await probe(`${n} jobs pending, the loop not yet run`);
+  await drain(t, n, run);
+  await stepFor(t, 60_000, run);
+  const done = await probe(
+    `the same ${n} jobs completed a minute ago, their outcomes retained`,
+  );
+  return [pending, done];
 }
 
 type ComponentRunner = {

@@ -12,6 +12,14 @@ export type Counts = {
   writes: number;
   /** get + query() started (db and db.system). */
   reads: number;
+  /**
+   * Documents those reads returned: a get's document, a query's rows
+   * (`first`/`unique` one or none, `take`/`collect` their rows, a page's
+   * rows, one per step of an iteration). On Convex a query also reads the
+   * index range it scans; the packages' queries return what they scan
+   * (no filters), so this is close to the documents read.
+   */
+  docsRead: number;
   /** scheduler.runAfter + scheduler.runAt. */
   scheduled: number;
   /** scheduler.cancel. */
@@ -37,6 +45,7 @@ export function emptyCounts(): Counts {
     executions: 0,
     writes: 0,
     reads: 0,
+    docsRead: 0,
     scheduled: 0,
     canceled: 0,
     queryMs: 0,
@@ -71,6 +80,7 @@ export function diffCounts(a: Counts, b: Counts): Counts {
     executions: a.executions - b.executions,
     writes: a.writes - b.writes,
     reads: a.reads - b.reads,
+    docsRead: a.docsRead - b.docsRead,
     scheduled: a.scheduled - b.scheduled,
     canceled: a.canceled - b.canceled,
     queryMs: a.queryMs - b.queryMs,
@@ -221,7 +231,13 @@ function countingDb(db: object, c: Counts, system = false): object {
             `${system ? "system." : ""}${prop} ${tableOf(prop, args)}`,
           );
           const result = method.apply(target, args);
-          return prop === "query" ? timedQuery(result as object, c) : result;
+          if (prop === "query") return timedQuery(result as object, c);
+          return result instanceof Promise
+            ? result.then((doc: unknown) => {
+                if (doc !== null && doc !== undefined) c.docsRead += 1;
+                return doc;
+              })
+            : result;
         };
       }
       return method.bind(target);
@@ -231,10 +247,21 @@ function countingDb(db: object, c: Counts, system = false): object {
 
 const realNow = performance.now.bind(performance);
 
+/** Documents in what a query method resolved to (see Counts.docsRead). */
+function docsIn(result: unknown): number {
+  if (result === null || result === undefined) return 0;
+  if (Array.isArray(result)) return result.length;
+  if (typeof result !== "object") return 0;
+  const r = result as { page?: unknown; done?: unknown };
+  if (Array.isArray(r.page)) return r.page.length; // paginate
+  if (typeof r.done === "boolean") return r.done ? 0 : 1; // iterator step
+  return 1; // first, unique
+}
+
 /**
  * A query builder (or its iterator) whose methods that return a promise are
- * timed into `c.queryMs`; methods that return another builder are wrapped
- * in turn.
+ * timed into `c.queryMs` and their documents counted into `c.docsRead`;
+ * methods that return another builder are wrapped in turn.
  */
 function timedQuery(query: object, c: Counts): object {
   return new Proxy(query, {
@@ -246,9 +273,17 @@ function timedQuery(query: object, c: Counts): object {
         const started = realNow();
         const result = method.apply(target, args);
         if (result instanceof Promise) {
-          return result.finally(() => {
-            c.queryMs += realNow() - started;
-          });
+          return result.then(
+            (value: unknown) => {
+              c.queryMs += realNow() - started;
+              c.docsRead += docsIn(value);
+              return value;
+            },
+            (error: unknown) => {
+              c.queryMs += realNow() - started;
+              throw error;
+            },
+          );
         }
         return typeof result === "object" && result !== null
           ? timedQuery(result, c)

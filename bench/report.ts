@@ -1,10 +1,13 @@
 // Turns the runs into the markdown report: one table per workload (medians
 // over the repetitions), the DESIGN §11 targets, the growth from N to the
 // large run, and where the work goes, function by function.
+import { STATS_SHARDS, STATS_UNFOLDED_READ_LIMIT } from "../src/component/constants.js";
 import type { Counts } from "./instrument.js";
 import {
+  OPTION_VARIANTS,
   VARIANTS,
   type RunResult,
+  type StatsProbe,
   type Variant,
   type Workload,
 } from "./driver.js";
@@ -23,7 +26,12 @@ export type BenchMeta = {
   bigWorkload: (Workload & { variant: Variant["id"] }) | null;
   muted: Record<string, number>;
   problems: string[];
+  /** The options section, if it ran: its repetitions, time, workloads. */
+  options: { reps: number; runtimeS: number; workloads: Workload[] } | null;
 };
+
+/** The options section's runs and stats probes. */
+export type OptionsResult = { runs: RunResult[]; stats: StatsProbe[] };
 
 type Figure = {
   name: string;
@@ -131,6 +139,7 @@ export function renderReport(
   workloads: Workload[],
   runs: RunResult[],
   big: RunResult | null,
+  options: OptionsResult = { runs: [], stats: [] },
 ): string {
   const out: string[] = [];
   out.push("# Benchmark: convex-workpool vs @convex-dev/workpool 0.4.12", "");
@@ -140,6 +149,10 @@ export function renderReport(
       `alternates between repetitions), each run in a fresh convex-test backend with both packages mounted. ` +
       `Whole bench: ${meta.runtimeS.toFixed(0)} s; 1-minute load average ${meta.load[0].toFixed(1)} before, ` +
       `${meta.load[1].toFixed(1)} after (wall times are only as quiet as the machine). ` +
+      (meta.options
+        ? `The options section (this package's per-job options, ${meta.options.reps} ` +
+          `${meta.options.reps === 1 ? "repetition" : "repetitions"}) took ${meta.options.runtimeS.toFixed(0)} s of it. `
+        : "The options section was skipped (`BENCH_OPTIONS=0`). ") +
       `See bench/README.md for how to read this.`,
     "",
   );
@@ -314,6 +327,8 @@ export function renderReport(
     out.push("");
   }
 
+  if (meta.options) renderOptions(out, meta, meta.options.workloads, options);
+
   out.push("## Where the work goes", "");
   out.push(
     "Per job, from the first repetition: executions by component function (`batchWorker/` is 0.4.12's nested " +
@@ -372,4 +387,186 @@ function breakdown(record: Record<string, number>, n: number): string {
     .sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return "none";
   return entries.map(([k, v]) => `${k} ${(v / n).toFixed(2)}`).join(", ");
+}
+
+/** Columns of the options tables; all but makespan with a Δ column. */
+const OPTION_FIGURES: Figure[] = [
+  EXECS,
+  WRITES,
+  READS,
+  SCHEDULED,
+  MAKESPAN,
+  WALL,
+  QUERY_WALL,
+];
+const withDelta = (f: Figure) => f !== MAKESPAN;
+
+const signed = (x: number, digits: number) =>
+  !Number.isFinite(x)
+    ? "—"
+    : (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(digits);
+
+/** Where each option's cost comes from, by design (docs/design.md). */
+const OPTION_WHY: Partial<Record<Variant["id"], string>> = {
+  idempotency:
+    "one index read per job at enqueue (`work.by_idempotencyKey`: the newest work row with that key); " +
+    "the key is stored on the job's row, so no extra write",
+  keysDistinct:
+    "one index read per job at enqueue (`work.by_liveKey`: is an older job of the key live?) and one at " +
+    "finish (the key's next job, to release it); a job that is its key's head is queued as at present, so " +
+    "with no contention that is all",
+  keys10:
+    "the same two index reads per job, and each job after its key's first is queued when the one before it " +
+    "finishes: one `pendingStart` insert (and later delete) per job released, rather than one per enqueue " +
+    "call of 100; 10 keys and maxParallelism 10 keep at most 10 running, so the loop runs one round per " +
+    "wave as in the baseline",
+  priorityHigh:
+    "none per job: the priority is the rank of the job's queue entry (`pendingStart.by_rank_readyAt`). " +
+    "The loop reads the start queue as three ranges, one per priority, in every iteration that has free " +
+    "slots, whatever the jobs' priorities: a constant per iteration, not per job, and already in the " +
+    "baseline's reads",
+  priorityMixed:
+    "the same three range reads per loop iteration; each enqueue call's 100 jobs still share one queue " +
+    "entry. The only difference: an iteration that starts jobs of several priorities (the loop gives each " +
+    "due priority at least one start in ten) leaves several entries partly taken, each patched to keep its " +
+    "rest",
+};
+
+function renderOptions(
+  out: string[],
+  meta: BenchMeta,
+  workloads: Workload[],
+  { runs, stats }: OptionsResult,
+) {
+  const reps = meta.options?.reps ?? 1;
+  out.push("## Per-job options (this package only)", "");
+  out.push(
+    `Each of this package's per-job options against the same workload without it: N = ${meta.n} jobs, ` +
+      `maxParallelism 10, default retention, enqueued 100 per call as above. ` +
+      `${reps === 1 ? "One repetition" : `Medians of ${reps} repetitions`} ` +
+      "(counts are deterministic; wall times are not). 0.4.12 has none of these options. Δ is the " +
+      "difference to the baseline, per job for the counts. The counters of `stats` are not an option: " +
+      "they are in every run, baseline included (see the last part of this section).",
+    "",
+  );
+  const base = "baseline" as const;
+  for (const w of workloads) {
+    out.push(`### ${workloadTitle(w)}`, "");
+    out.push(
+      "| variant | " +
+        OPTION_FIGURES.map((f) =>
+          withDelta(f) ? `${f.name} | Δ` : f.name,
+        ).join(" | ") +
+        " |",
+      "|---|" +
+        OPTION_FIGURES.map((f) => (withDelta(f) ? "--:|--:|" : "--:|")).join(
+          "",
+        ),
+    );
+    for (const v of OPTION_VARIANTS) {
+      const cells = OPTION_FIGURES.map((f) => {
+        const x = med(runs, w, v.id, f);
+        const b = med(runs, w, base, f);
+        const d = v.id === base ? "" : signed(x - b, f.digits);
+        return withDelta(f) ? `${fmt(x, f.digits)} | ${d}` : fmt(x, f.digits);
+      });
+      out.push(`| ${v.title} | ${cells.join(" | ")} |`);
+    }
+    out.push("");
+  }
+  out.push(
+    "Wall times: compare the Δ of the drain wall time with the Δ of its part in the component's queries. " +
+      "convex-test answers every query by scanning all the documents of the component, so each `work` " +
+      "query that `idempotencyKeys` and `keys` add per job costs time that grows with the rows the pool " +
+      "holds, where on Convex it is one index lookup; the counts are what carries over. Wall times also " +
+      'move with the machine\'s load: `priority: "high"` does exactly the counted work of the baseline, ' +
+      "so its Δ is a measure of the noise.",
+    "",
+  );
+
+  out.push("### Where the difference comes from", "");
+  out.push(
+    "By design, then measured: per job, the counts that differ from the baseline's (first repetition), " +
+      "by function, by method and table, and by scheduled target. Nothing listed means no difference.",
+    "",
+  );
+  for (const v of OPTION_VARIANTS) {
+    if (v.id === base) continue;
+    out.push(`- **${v.title}**: ${OPTION_WHY[v.id] ?? ""}.`);
+    for (const w of workloads) {
+      const r = runsOf(runs, w, v.id)[0];
+      const b = runsOf(runs, w, base)[0];
+      if (!r || !b) continue;
+      const parts = [
+        ["executions", delta(r.counts.byFunction, b.counts.byFunction, r.n)],
+        ["reads", delta(r.counts.readsBy, b.counts.readsBy, r.n)],
+        ["writes", delta(r.counts.writesBy, b.counts.writesBy, r.n)],
+        ["scheduled", delta(r.counts.scheduledBy, b.counts.scheduledBy, r.n)],
+      ].filter(([, d]) => d !== "");
+      out.push(
+        `  - ${w.kind}s: ${parts.length === 0 ? "no difference" : parts.map(([k, d]) => `${k} ${d}`).join("; ")}` +
+          `; timer steps to drain ${r.steps} (baseline ${b.steps})`,
+      );
+    }
+  }
+  out.push("");
+
+  out.push("### `stats`", "");
+  const enqueueCountWrites = (r: RunResult) =>
+    Object.entries(r.counts.writesBy)
+      .filter(([k]) => k.endsWith(" enqueueCount"))
+      .reduce((a, [, x]) => a + x, 0);
+  const b0 = workloads
+    .map((w) => runsOf(runs, w, base)[0])
+    .find((r) => r !== undefined);
+  out.push(
+    "Always on, so no variant above: each enqueue call adds its jobs to one of the sharded `enqueueCount` " +
+      "rows (one read and one write per call, not per job" +
+      (b0
+        ? `; measured in the baseline: ${fmt(enqueueCountWrites(b0) / b0.n, 3)} writes/job at 100 jobs per call`
+        : "") +
+      "), and the loop keeps the rest of the counters in `poolState`, which it writes every iteration " +
+      "anyway. A `stats` call is a query that reads a fixed number of documents (config, poolState, the " +
+      "shards, unfolded delayed counters, the oldest due pending job) whatever the backlog. One call, " +
+      "through `pool.stats(ctx)` in an app query:",
+    "",
+  );
+  out.push(
+    "| state of the pool | function executions | database reads (get / query calls) | documents read | stats said: pending / running / succeeded in the last hour |",
+    "|---|--:|--:|--:|---|",
+  );
+  for (const p of stats) {
+    out.push(
+      `| ${p.state} | ${p.counts.executions} | ${p.counts.reads} | ${p.counts.docsRead} | ` +
+        `${p.stats.pending} / ${p.stats.running} / ${p.stats.lastHour?.succeeded ?? "—"} |`,
+    );
+  }
+  if (stats.length > 0) {
+    const p = stats[0]!;
+    out.push(
+      "",
+      `Reads by table (first row): ${totals(p.counts.readsBy)}. "Documents read" counts what the reads ` +
+        "returned (see bench/instrument.ts): these queries have no filters, so it is what Convex would read. " +
+        `What it can read: config 1, poolState 1 (none before the loop's first run), up to the ${STATS_SHARDS} ` +
+        "`enqueueCount` shards (those some enqueue call has picked so far, at random), the `delayedCount` " +
+        `rows whose second has begun but which the loop has not folded yet (at most ${STATS_UNFOLDED_READ_LIMIT}; none without ` +
+        "delayed jobs), and the row of the oldest due pending job (for `oldestPendingAgeMs`; none when no " +
+        `job is due): ${STATS_SHARDS + 3} when every shard exists, a job is due and no delayed job is.`,
+    );
+  }
+  out.push("");
+}
+
+/** `a - b` per job, as "key +x.xx, …" (entries that differ by at least 0.005 per job). */
+function delta(
+  a: Record<string, number>,
+  b: Record<string, number>,
+  n: number,
+): string {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  const entries = [...keys]
+    .map((k) => [k, ((a[k] ?? 0) - (b[k] ?? 0)) / n] as const)
+    .filter(([, d]) => Math.abs(d) >= 0.005)
+    .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]));
+  return entries.map(([k, d]) => `${k} ${signed(d, 2)}`).join(", ");
 }

@@ -587,3 +587,52 @@ describe("randomized interleavings", () => {
     },
   );
 });
+
+describe("cancelAll reads live jobs only", () => {
+  // It used to walk every work row by creation time, finished ones kept for
+  // their status included: a page per `limit` retained outcomes.
+  test("300 finished jobs kept for their status cost no page: 5 pending ones at limit 2 take one running and three pending pages", async () => {
+    const t = initConvexTest();
+    const done = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: Array.from({ length: 300 }, (_, i) => ({ tag: `done-${i}` })),
+      poolOptions: { maxParallelism: 50, ...KEEP },
+    });
+    await drain(t);
+    expect((await t.query(api.pools.status, { ids: done })).every((s) => s.state === "finished" && s.outcome === "success")).toBe(true);
+    await t.mutation(api.pools.setConfig, { maxParallelism: 0 });
+    const pending = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: Array.from({ length: 5 }, (_, i) => ({ tag: `pending-${i}` })),
+      poolOptions: KEEP,
+      callback: "record",
+    });
+    const before = (await snapshot(t)).scheduledByName["lib:cancelAllPage"] ?? 0;
+    // Paused, so the pages (not the loop's start step) meet every job.
+    await t.mutation(api.pools.cancelAll, { limit: 2 });
+    await drain(t);
+    // The call's own page (running, none) schedules the pending walk: pages
+    // of 2, 2 and 1 jobs.
+    expect(((await snapshot(t)).scheduledByName["lib:cancelAllPage"] ?? 0) - before).toBe(3);
+    expect(await onlyResults(t, pending)).toEqual(pending.map(() => ({ kind: "canceled" })));
+    expect((await allRuns(t)).filter((r) => r.tag.startsWith("pending-"))).toEqual([]);
+    // The finished jobs keep their outcome.
+    expect((await t.query(api.pools.status, { ids: done })).every((s) => s.state === "finished" && s.outcome === "success")).toBe(true);
+  });
+
+  test("a running job that fails and retries while cancelAll walks is still canceled, and runs no more", async () => {
+    const t = initConvexTest();
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "flaky", durationMs: 1000, fail: "boom", failRuns: 5 }],
+      options: { retry: { maxAttempts: 5, initialBackoffMs: 100, base: 1 } },
+      poolOptions: KEEP,
+      callback: "record",
+    });
+    await runUntil(t, async () => (await statusOf(t, id!)).state === "running");
+    await t.mutation(api.pools.cancelAll, { limit: 1 });
+    await drain(t);
+    expect(await onlyResults(t, [id!])).toEqual([{ kind: "canceled" }]);
+    expect((await runsOf(t, "flaky")).length).toBe(1);
+  });
+});

@@ -34,6 +34,11 @@ export const snapshot = internalQuery({
       pendingScheduled: scheduled
         .filter((s) => s.state.kind === "pending" || s.state.kind === "inProgress")
         .map((s) => ({ name: s.name, scheduledTime: s.scheduledTime, state: s.state.kind })),
+      /** Every function the pool ever scheduled, by name (any state). */
+      scheduledByName: scheduled.reduce<Record<string, number>>((byName, s) => {
+        byName[s.name] = (byName[s.name] ?? 0) + 1;
+        return byName;
+      }, {}),
     };
   },
 });

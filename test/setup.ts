@@ -46,6 +46,7 @@ export type Snapshot = {
   runStatus: { state: string; generation: number; wakeAt?: number } | null;
   poolState: { running: Array<{ workId: string }> } | null;
   pendingScheduled: Array<{ name: string; scheduledTime: number; state: string }>;
+  scheduledByName: Record<string, number>;
 };
 
 /** The pool's own tables and scheduled functions (white-box). */

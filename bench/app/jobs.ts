@@ -1,5 +1,7 @@
 // Identical app code for both pools: trivial jobs, an onComplete that inserts
-// one row, and one enqueue mutation whose `pool` argument picks the package.
+// one row, and one enqueue mutation whose `pool` argument picks the package
+// (the per-job options of the options section are this package's only), plus
+// a query that reads this package's stats.
 import { v } from "convex/values";
 import { Workpool } from "convex-workpool";
 import { Workpool as PublishedWorkpool } from "workpool-published";
@@ -8,6 +10,7 @@ import {
   internalAction,
   internalMutation,
   mutation,
+  query,
 } from "./_generated/server.js";
 
 /** The job of the action workloads: does nothing. */
@@ -51,18 +54,76 @@ export const enqueueChunk = mutation({
     maxParallelism: v.number(),
     statusTtl: v.optional(v.number()),
     run: v.string(),
+    /**
+     * The options section (ours only). `first`: index in the run of this
+     * call's first job. `idempotency`: one distinct idempotency key per job.
+     * `serialKeys`: one serialization key per job, "distinct" (`k<index>`)
+     * or "mod10" (`k<index % 10>`). `priority`: for every job of the call.
+     */
+    first: v.optional(v.number()),
+    idempotency: v.optional(v.boolean()),
+    serialKeys: v.optional(v.union(v.literal("distinct"), v.literal("mod10"))),
+    priority: v.optional(
+      v.union(v.literal("high"), v.literal("normal"), v.literal("low")),
+    ),
   },
   returns: v.null(),
-  handler: async (ctx, { pool, kind, n, maxParallelism, statusTtl, run }) => {
+  handler: async (
+    ctx,
+    {
+      pool,
+      kind,
+      n,
+      maxParallelism,
+      statusTtl,
+      run,
+      first = 0,
+      idempotency,
+      serialKeys,
+      priority,
+    },
+  ) => {
     const argsArray = Array.from({ length: n }, (_, i) => ({ i }));
-    const options = { onComplete: internal.jobs.onDone, context: { run } };
-    const p =
-      pool === "ours"
-        ? new Workpool(components.ours, {
-            maxParallelism,
-            ...(statusTtl !== undefined ? { statusTtl } : {}),
-          })
-        : new PublishedWorkpool(components.published, { maxParallelism });
+    const common = { onComplete: internal.jobs.onDone, context: { run } };
+    if (pool === "published") {
+      if (idempotency || serialKeys !== undefined || priority !== undefined)
+        throw new Error("0.4.12 has none of the options section's options");
+      const p = new PublishedWorkpool(components.published, { maxParallelism });
+      if (kind === "action")
+        await p.enqueueActionBatch(
+          ctx,
+          internal.jobs.noopAction,
+          argsArray,
+          common,
+        );
+      else
+        await p.enqueueMutationBatch(
+          ctx,
+          internal.jobs.noopMutation,
+          argsArray,
+          common,
+        );
+      return null;
+    }
+    const index = (i: number) => first + i;
+    const options = {
+      ...common,
+      ...(idempotency
+        ? { idempotencyKeys: argsArray.map((_, i) => `${run}-${index(i)}`) }
+        : {}),
+      ...(serialKeys !== undefined
+        ? {
+            keys: argsArray.map((_, i) =>
+              serialKeys === "distinct" ? `k${index(i)}` : `k${index(i) % 10}`,
+            ),
+          }
+        : {}),
+      ...(priority !== undefined ? { priority } : {}),
+    };
+    const p = new Workpool(components.ours, {
+      maxParallelism,
+      ...(statusTtl !== undefined ? { statusTtl } : {}),
+    });
     if (kind === "action")
       await p.enqueueActionBatch(
         ctx,
@@ -79,4 +140,11 @@ export const enqueueChunk = mutation({
       );
     return null;
   },
+});
+
+/** This package's `stats` of the pool mounted as `ours` (the bench counts its reads). */
+export const oursStats = query({
+  args: {},
+  returns: v.any(),
+  handler: async (ctx) => await new Workpool(components.ours, {}).stats(ctx),
 });

@@ -261,9 +261,10 @@ export const cancel = mutation({
 
 /**
  * Cancels every job enqueued before the call, `limit` per transaction,
- * continuing in scheduled calls. It walks jobs in creation order up to the
- * newest job that existed when it was called, which includes jobs enqueued
- * earlier in the calling transaction.
+ * continuing in scheduled calls. It walks the live jobs (running ones
+ * first, then pending ones) in creation order up to the newest job that
+ * existed when it was called, which includes jobs enqueued earlier in the
+ * calling transaction; finished jobs kept for their status are not read.
  */
 export const cancelAll = mutation({
   args: {
@@ -285,6 +286,7 @@ export const cancelAll = mutation({
     const requestId = await ctx.db.insert("cancelAllRequest", { upTo });
     await cancelPage(ctx, {
       requestId,
+      state: "running",
       after: -1,
       upTo,
       limit: limit ?? CANCEL_ALL_DEFAULT_LIMIT,
@@ -296,6 +298,12 @@ export const cancelAll = mutation({
 
 const vPageArgs = {
   requestId: v.id("cancelAllRequest"),
+  /**
+   * Running jobs are walked first: one that retries meanwhile becomes
+   * pending and is met in the pending walk. A covered pending job cannot
+   * start (the loop honours the cancelAllRequest), so it is met too.
+   */
+  state: v.union(v.literal("running"), v.literal("pending")),
   /** Jobs created after this _creationTime and up to `upTo` are left. */
   after: v.number(),
   upTo: v.number(),
@@ -307,7 +315,9 @@ type PageArgs = Infer<ReturnType<typeof v.object<typeof vPageArgs>>>;
 async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler">, page: PageArgs) {
   const rows = await ctx.db
     .query("work")
-    .withIndex("by_creation_time", (q) => q.gt("_creationTime", page.after).lte("_creationTime", page.upTo))
+    .withIndex("by_state", (q) =>
+      q.eq("state", page.state).gt("_creationTime", page.after).lte("_creationTime", page.upTo),
+    )
     .take(page.limit);
   let any = false;
   for (const work of rows) {
@@ -317,6 +327,8 @@ async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler">, page: Page
   const last = rows[rows.length - 1];
   if (rows.length === page.limit && last !== undefined) {
     await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, after: last._creationTime });
+  } else if (page.state === "running") {
+    await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, state: "pending", after: -1 });
   } else if ((await ctx.db.get("cancelAllRequest", page.requestId)) !== null) {
     // Every covered job now has its own cancel request: lift the barrier.
     await ctx.db.delete("cancelAllRequest", page.requestId);

@@ -105,7 +105,11 @@ export default defineSchema({
     .index("by_liveKey", ["liveKey"])
     // The oldest due pending job, for `stats` (jobs waiting for a slot, a
     // retry or their key alike; canceled ones are finished).
-    .index("by_state_readyAt", ["state", "readyAt"]),
+    .index("by_state_readyAt", ["state", "readyAt"])
+    // cancelAll walks live jobs in creation order (not by_state_readyAt's
+    // due order: its pages need a creation-time cursor and bound).
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
+    .index("by_state", ["state"]),
 
   /** Args or context too large to keep in the `work` row. */
   payload: defineTable({ value: v.any() }),
