@@ -4,12 +4,14 @@
 // nothing is lost or doubled and the pool carries on.
 import type { FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { RECOVERY_INTERVAL_MS } from "../src/component/constants.js";
+import { FINALIZE_MAX_ATTEMPTS, RECOVERY_INTERVAL_MS } from "../src/component/constants.js";
 import type { Failpoint } from "../src/component/faults.js";
 import { api, components } from "./fixture/_generated/api.js";
-import { drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
+import { advance, drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
 
 const T0 = new Date("2026-01-01T00:00:00Z").getTime();
+const breakWorkers = (components.workpool as unknown as Record<string, Record<string, unknown>>).testInspect!
+  .breakWorkers as FunctionReference<"mutation", "internal", { how: "cancel" | "vanish" }, number>;
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(T0);
@@ -214,5 +216,50 @@ describe("a finalize that fails", () => {
     });
     expect((await snapshot(t)).pendingScheduled).toEqual([]);
     quiet.mockRestore();
+  });
+});
+
+describe("finalize retries during a long recovery", () => {
+  // Regression (found in review): a recovery round that settles more than
+  // RECOVERY_BATCH lost attempts goes on over several iterations; each used
+  // to count as a new round and retry failed finalizes again, so three
+  // retries happened within milliseconds and the onComplete was given up.
+  test("stay a recovery interval apart: three failed runs, then the job ends without onComplete a round later", async () => {
+    const quiet = silenceErrors();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = initConvexTest();
+    failAt("finalize:afterCallback", FINALIZE_MAX_ATTEMPTS);
+    const [x] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "x" }],
+      poolOptions: { statusTtl: Infinity, maxParallelism: 0 },
+      callback: "record",
+    });
+    await t.mutation(api.pools.cancel, { id: x! });
+    // The cancel's finalize fails, then its first retry at a round.
+    await advance(t, RECOVERY_INTERVAL_MS + 1000, 1000);
+    // 70 action jobs whose workers are then lost: the next round needs 3
+    // iterations to recover them, and it retries the finalize once.
+    await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: Array.from({ length: 70 }, (_, i) => ({ tag: `lost-${i}` })),
+      poolOptions: { statusTtl: Infinity, maxParallelism: 100 },
+    });
+    expect(await t.mutation(breakWorkers, { how: "cancel" })).toBeGreaterThan(0);
+    const gaveUp = async () =>
+      ((await t.query(api.pools.statusOne, { id: x! })) as { onCompleteError?: string }).onCompleteError !== undefined;
+    await runUntil(t, gaveUp);
+    // Given up by the round after the third failed run (four rounds in), not
+    // within the continuations of the round that recovered the workers.
+    expect(Date.now() - T0).toBeGreaterThanOrEqual(4 * RECOVERY_INTERVAL_MS);
+    expect((await snapshot(t)).scheduledByName["complete:finalize"]).toBe(FINALIZE_MAX_ATTEMPTS + 1);
+    expect(await completions(t)).toEqual([]);
+    expect(await t.query(api.pools.statusOne, { id: x! })).toMatchObject({
+      state: "finished",
+      outcome: "canceled",
+      onCompleteError: expect.stringMatching(/failed 3 times/),
+    });
+    quiet.mockRestore();
+    warn.mockRestore();
   });
 });

@@ -158,7 +158,7 @@ describe("no priority starves", () => {
     expect(lastLow + 1).toBe(20);
   });
 
-  test("with all three priorities due, normal and low each get a start in every ten", async () => {
+  test("with all three priorities due, normal and low each get a start in every 11", async () => {
     const t = initConvexTest();
     await pause(t);
     for (let i = 0; i < 3; i++) await enqueue(t, { tag: `L${i}` }, { priority: "low" }, "mutation");

@@ -100,3 +100,28 @@ test("while jobs run, the loop checks them once per RECOVERY_INTERVAL_MS, and no
   await drain(t);
   expect((await snapshot(t)).pendingScheduled).toEqual([]);
 });
+
+// Regression (found in review): a wake for a job due a day later scheduled
+// the watchdog a day out; once other jobs ran, the loop kept that far-off
+// watchdog, and a lost worker waited a day for recovery.
+test("a lost worker is recovered within minutes even while another job is delayed by a day", async () => {
+  const t = initConvexTest();
+  await t.mutation(api.pools.enqueue, {
+    kind: "action",
+    args: [{ tag: "tomorrow" }],
+    options: { runAfter: 24 * 60 * RECOVERY_INTERVAL_MS },
+    poolOptions: { statusTtl: Infinity },
+  });
+  const [id] = await t.mutation(api.pools.enqueue, {
+    kind: "action",
+    args: [{ tag: "lost" }],
+    poolOptions: { statusTtl: Infinity },
+    callback: "record",
+  });
+  expect(await t.mutation(breakWorkers, { how: "cancel" })).toBe(1);
+  await runUntil(t, async () => (await completions(t)).length === 1);
+  const [done] = await completions(t);
+  expect(done!.workId).toBe(id);
+  expect(done!.result.kind).toBe("failed");
+  expect(done!.at - T0).toBeLessThanOrEqual(3 * RECOVERY_INTERVAL_MS);
+});

@@ -94,7 +94,7 @@ export const sendPasswordReset = mutation({
 /**
  * The newsletter, to every user: priority "low", so a big send leaves
  * room for the emails people wait for. It is not starved: a priority with
- * work due still gets at least one start in every ten.
+ * work due still gets at least one start in every 11.
  */
 export const sendNewsletter = internalMutation({
   args: { subject: v.string() },

@@ -188,7 +188,7 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
   /**
    * Among due jobs, "high" starts before "normal" before "low"; FIFO within
    * one. A priority with due work still gets at least one start in every
-   * ten, so none starves. @default "normal"
+   * 11, so none starves. @default "normal"
    */
   priority?: Priority;
 } & Timing;

@@ -24,7 +24,8 @@ export const MAX_KEY_LENGTH = 256;
 /**
  * Bounded starvation of lower priorities: while a priority has a due job,
  * other priorities take at most this many starts in a row before it gets
- * one. So every priority with due work gets at least one start in ten.
+ * one (ten when both other priorities are owed one at once). So every
+ * priority with due work gets at least one start in 11.
  */
 export const PRIORITY_MAX_PASSES = 9;
 
@@ -143,39 +144,62 @@ export const STATS_MINUTE_BUCKET_MS = 10 * SECOND;
 /** `stats.lastHour` sums outcome buckets of this length. */
 export const STATS_HOUR_BUCKET_MS = MINUTE;
 
+/** Singleton reads per iteration: runStatus, config, poolState, the cancelAll barrier, watchdog (and its record), whether a callback is pending. */
+const LOOP_SINGLETON_READS = 8;
+/** Per cancel (a request, or a job under a cancelAll): request, job, args and context payloads, its key's next job, its delayed count. */
+const CANCEL_READS = 6;
+/** ... and writes: request deleted, job written, payloads deleted, key's next job queued, delayed count. */
+const CANCEL_WRITES = 6;
+/** Per lost attempt looked at by recovery: its job; if settled, its payloads and its key's next job. */
+const RECOVERY_READS = 4;
+/** ... and writes: job, payloads, and the retry's or the key's next job's queue row. */
+const RECOVERY_WRITES = 4;
+
 /**
- * Upper bound on the documents one loop iteration reads, from the batch
- * constants above. Far below Convex's 32,000 per transaction
- * (test/backlog.test.ts measures it under a backlog).
+ * Upper bound on the documents one loop iteration reads, step by step (see
+ * the loop's steps in loop.ts). Far below Convex's 32,000 per transaction
+ * (test/backlog.test.ts measures iterations against it).
  */
 export const LOOP_MAX_DOCUMENTS_READ =
-  START_SCAN_LIMIT + // queued work rows examined
-  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + 1 + // queue rows, and the next one
+  LOOP_SINGLETON_READS +
   COMPLETION_BATCH +
-  // each request, its job, its payloads (read before deleting), and for a
-  // keyed or delayed job its key's next job and its delayed count
-  6 * CANCEL_BATCH +
+  CANCEL_READS * CANCEL_BATCH + // cancel requests and cancels under a cancelAll share the batch
+  MAX_PARALLELISM_LIMIT + // recovery: each running attempt's worker record
+  RECOVERY_READS * RECOVERY_BATCH +
+  FINALIZE_BATCH + // onCompletes to retry
+  START_SCAN_LIMIT + // queued jobs examined
+  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + 1 + // queue rows, and the next one due
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
-  MAX_PARALLELISM_LIMIT + // recovery: each running job's worker
-  4 * RECOVERY_BATCH + // ... and for each settled, its row, payloads and key's next job
-  REPORT_BACKLOG_SCAN_ROWS +
-  FINALIZE_BATCH + 1 + // onCompletes to retry, and whether any is pending
-  DELAYED_FOLD_BATCH + 1 + // delayed counts folded, and the next one
-  8; // singletons and the cancelAll barrier
+  DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next one
+  REPORT_BACKLOG_SCAN_ROWS + 1;
 /** ... and writes. Far below Convex's 16,000 per transaction. */
 export const LOOP_MAX_DOCUMENTS_WRITTEN =
-  START_SCAN_LIMIT + // work rows marked running (or canceled under a cancelAll)
-  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + // queue rows used up, and rows left in part
   COMPLETION_BATCH +
-  6 * CANCEL_BATCH + // request, row, payloads, the key's next job queued, delayed count
-  3 * SWEEP_BATCH + // row and payloads
-  3 * RECOVERY_BATCH + // recovery: row, payload, and the retry's or the key's next job's queue row
+  CANCEL_WRITES * CANCEL_BATCH +
+  RECOVERY_WRITES * RECOVERY_BATCH +
   FINALIZE_BATCH + // onCompletes to retry
+  START_BATCH + // jobs marked running
+  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + // queue rows used up, and rows left in part
+  3 * SWEEP_BATCH + // row and payloads
   DELAYED_FOLD_BATCH +
-  8; // singletons
+  3; // poolState, runStatus, watchdog
 /**
- * ... and index ranges read: each running job's worker record at a recovery
- * check, the key's next job per job recovered or canceled, and the delayed
- * count per job canceled.
+ * ... and index ranges read. Convex counts one for each query and one for
+ * each single-document read (`db.get`), so per cancel or recovered attempt
+ * it is the documents read one by one; whole pages (completions, sweep,
+ * folds, the backlog count) are one range each. About a quarter of Convex's
+ * 4,096 in the worst case of every step at once; a typical iteration uses a
+ * few dozen.
  */
-export const LOOP_MAX_QUERIES = MAX_PARALLELISM_LIMIT + RECOVERY_BATCH + 2 * CANCEL_BATCH + 16;
+export const LOOP_MAX_QUERIES =
+  LOOP_SINGLETON_READS +
+  1 + // completions
+  1 + (CANCEL_READS - 1) * CANCEL_BATCH + // the requests, then each cancel's reads
+  MAX_PARALLELISM_LIMIT + // worker records
+  RECOVERY_READS * RECOVERY_BATCH +
+  1 + // onCompletes to retry
+  PRIORITY_QUEUES + START_SCAN_LIMIT + // the queues, then each job examined
+  1 + SWEEP_BATCH + 1 + // expired rows, their payloads, the next expiry
+  2 + // delayed counts, and the next one
+  1 + // the backlog count
+  1; // the next job due

@@ -3,8 +3,10 @@
 //   1. frees the slots of attempts that ended (pendingCompletion),
 //   2. applies cancel requests (pendingCancelation),
 //   3. every RECOVERY_INTERVAL_MS, fails attempts whose worker is gone,
-//   4. starts due jobs, oldest due first, while slots are free,
-//   5. deletes expired retained outcomes, logs the periodic report,
+//   4. starts due jobs, highest priority first (core/plan.ts#pickRank), then
+//      oldest due first, while slots are free,
+//   5. deletes expired retained outcomes, folds the delayed counts whose
+//      second has begun (stats.ts), logs the periodic report,
 //   6. decides when to run next: at once while a queue has rows left, else
 //      asleep until something becomes due or a writer wakes it (wake.ts).
 // A call whose generation is not the run-status row's does nothing, so
@@ -120,23 +122,27 @@ export const main = internalMutation({
 
     // 3. Recovery: fail attempts whose worker is gone.
     let nextRecoveryAt = state.nextRecoveryAt;
+    // A round is due once per RECOVERY_INTERVAL_MS; one that settled
+    // RECOVERY_BATCH attempts goes on in the next iteration, at once.
     const recoveryDue = now >= nextRecoveryAt;
-    if (recoveryDue) {
-      nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
+    let recoveryContinues = false;
+    if (recoveryDue || state.recoveryContinues) {
+      if (recoveryDue) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
       let recovered = 0;
       for (const entry of [...running.values()]) {
         if (recovered === RECOVERY_BATCH) {
-          // The rest in the next iteration, at once.
-          nextRecoveryAt = now;
+          recoveryContinues = true;
           backlogNow = true;
           break;
         }
         const reason = await lostWorker(ctx.db, entry);
         if (reason === null) continue;
+        // Counted whether or not it is settled here (its report may be on
+        // the way), so the rows read per iteration stay bounded.
+        recovered += 1;
         const work = await ctx.db.get("work", entry.workId);
         if (!stillRunning(work, entry)) continue;
         running.delete(entry.workId);
-        recovered += 1;
         const s = settle(work, { kind: "failed", error: reason }, now, Math.random);
         const settled = await settleInLoop(ctx.db, work, s, now);
         if (settled.callbackPending) toFinalize.push(work._id);
@@ -150,7 +156,8 @@ export const main = internalMutation({
       }
     }
 
-    // 3b. onCompletes whose finalize failed: run them again, one per call.
+    // 3b. onCompletes whose finalize failed: run them again, one per call,
+    // once per round (not in a round's continuations: one retry a minute).
     if (recoveryDue) await retryFinalize(ctx, now, config.logLevel);
 
     // 4. Start due jobs while slots are free. Cancel requests come first: while
@@ -161,6 +168,7 @@ export const main = internalMutation({
     // A cancelAll in progress covers every job created up to its bound.
     const cancelAll = await ctx.db.query("cancelAllRequest").withIndex("by_upTo").order("desc").first();
     const started: Doc<"work">[] = [];
+    const startedIds = new Set<Id<"work">>();
     let passes = state.priorityPasses ?? [];
     if (slots > 0) {
       // One queue per priority, each oldest due first; pickRank chooses
@@ -181,14 +189,16 @@ export const main = internalMutation({
         if (rank === null) break;
         const work = await queues[rank]!.take(ctx.db);
         examined += 1;
-        // Not pending: canceled (or settled) since it was queued.
-        if (work?.state !== "pending") continue;
+        // Not pending: canceled (or settled) since it was queued. Already
+        // taken: a job is queued once, but starting it twice would be worse.
+        if (work?.state !== "pending" || startedIds.has(work._id)) continue;
         if (cancelAll !== null && work._creationTime <= cancelAll.upTo) {
           await cancelPending(work);
           cancelBudget -= 1;
           continue;
         }
         started.push(work);
+        startedIds.add(work._id);
         passes = afterStart(due, passes, rank);
         slots -= 1;
       }
@@ -277,6 +287,7 @@ export const main = internalMutation({
       totals,
       ...recordOutcomes(state, outcomeDelta(before, totals), now),
       priorityPasses: passes,
+      ...(recoveryContinues ? { recoveryContinues } : {}),
     };
     if (stored === null) await ctx.db.insert("poolState", nextState);
     else await ctx.db.replace("poolState", stored._id, nextState);
@@ -419,7 +430,12 @@ async function keepWatch(
   now: number,
 ) {
   const row = await ctx.db.query("watchdog").first();
-  switch (watchdogAction(active, row ?? undefined, now)) {
+  switch (watchdogAction(active, row ?? undefined, now, at)) {
+    case "reschedule":
+      // A wake from idle for a job due much later set it far off (wake.ts
+      // ensureWatch); jobs run now, so recovery must not wait for it.
+      await cancelIfPending(ctx, row!.scheduledId);
+    // falls through
     case "schedule": {
       const scheduledId = await ctx.scheduler.runAt(at, internal.loop.watchdog, { at });
       if (row === null) await ctx.db.insert("watchdog", { at, scheduledId });

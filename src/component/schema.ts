@@ -250,6 +250,8 @@ export default defineSchema({
     minuteBuckets: v.optional(v.array(vBucket)),
     /** Outcomes in STATS_HOUR_BUCKET_MS buckets, for `stats`' last hour. */
     hourBuckets: v.optional(v.array(vBucket)),
+    /** A recovery round stopped at RECOVERY_BATCH: the next iteration goes on with it. */
+    recoveryContinues: v.optional(v.boolean()),
     /** Per priority rank: starts in a row it was passed over (core/plan.ts#pickRank). */
     priorityPasses: v.optional(v.array(v.number())),
   }),

@@ -40,18 +40,24 @@ export async function foldDelayed(
   db: MutationCtx["db"],
   now: number,
 ): Promise<{ matured: number; nextSecond: number | undefined; more: boolean }> {
-  const rows = await db.query("delayedCount").withIndex("by_second").take(DELAYED_FOLD_BATCH + 1);
+  // Only begun seconds: enqueuers write future ones, so this range rarely
+  // meets a concurrent enqueue (no conflict with the loop's transaction).
+  const current = delayedSecond(now);
+  const begun = await db
+    .query("delayedCount")
+    .withIndex("by_second", (q) => q.lte("second", current))
+    .take(DELAYED_FOLD_BATCH + 1);
   let matured = 0;
-  let folded = 0;
-  for (const row of rows) {
-    if (!secondBegun(row.second, now) || folded === DELAYED_FOLD_BATCH) {
-      return { matured, nextSecond: row.second, more: secondBegun(row.second, now) };
-    }
+  for (const row of begun.slice(0, DELAYED_FOLD_BATCH)) {
     matured += row.count;
-    folded += 1;
     await db.delete("delayedCount", row._id);
   }
-  return { matured, nextSecond: undefined, more: false };
+  if (begun.length > DELAYED_FOLD_BATCH) return { matured, nextSecond: current, more: true };
+  const next = await db
+    .query("delayedCount")
+    .withIndex("by_second", (q) => q.gt("second", current))
+    .first();
+  return { matured, nextSecond: next?.second, more: false };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   PRIORITY_MAX_PASSES,
   RECOVERY_INTERVAL_MS,
   SECOND,
+  DAY,
   SWEEP_MIN_INTERVAL_MS,
 } from "../constants.js";
 import {
@@ -240,6 +241,16 @@ describe("watchdogAction", () => {
   test("an idle pool never keeps a watchdog: nothing stays scheduled", () => {
     expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("cancel");
   });
+
+  test("an active pool moves up a watchdog set far off (by a wake for a job due later), but not one a little late", () => {
+    const wantAt = NOW + RECOVERY_INTERVAL_MS;
+    expect(watchdogAction(true, { at: NOW + DAY }, NOW, wantAt)).toBe("reschedule");
+    expect(watchdogAction(true, { at: wantAt + RECOVERY_INTERVAL_MS }, NOW, wantAt)).toBe("keep");
+    expect(watchdogAction(true, { at: wantAt + RECOVERY_INTERVAL_MS + 1 }, NOW, wantAt)).toBe("reschedule");
+    expect(watchdogAction(true, { at: wantAt - SECOND }, NOW, wantAt)).toBe("keep");
+    // Inactive: canceled whatever its time.
+    expect(watchdogAction(false, { at: NOW + DAY }, NOW, wantAt)).toBe("cancel");
+  });
 });
 
 describe("priority ranks", () => {
@@ -299,7 +310,7 @@ describe("afterStart", () => {
     expect(lowAt).toEqual([10, 20, 30]);
   });
 
-  test("with all three due, normal and low each get a start in every ten", () => {
+  test("with all three due, normal and low each get a start in every 11", () => {
     const due = [true, true, true];
     let passes: number[] = [];
     const picks: number[] = [];

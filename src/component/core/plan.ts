@@ -3,6 +3,7 @@ import {
   DELAYED_COUNT_RESOLUTION_MS,
   DELAYED_FOLD_MIN_INTERVAL_MS,
   PRIORITY_MAX_PASSES,
+  RECOVERY_INTERVAL_MS,
   SWEEP_MIN_INTERVAL_MS,
 } from "../constants.js";
 import type { Priority } from "../validators.js";
@@ -66,7 +67,7 @@ export type Wake =
  * When the loop must run again. It never polls: it runs again at once only
  * while a queue has rows left, otherwise it sleeps until the first time
  * something becomes due (a delayed job with a slot free for it, the expiry
- * of retained outcomes), or until woken: by an enqueue, a completion, a
+ * of retained outcomes, a delayed count to fold for stats), or until woken: by an enqueue, a completion, a
  * cancel, or, while jobs run, the recovery watchdog (see watchdogAction).
  */
 export function nextWake(o: IterationOutcome): Wake {
@@ -110,7 +111,7 @@ export function needsWake(
 }
 
 export type Watchdog = { at: number };
-export type WatchdogAction = "keep" | "schedule" | "cancel" | "none";
+export type WatchdogAction = "keep" | "schedule" | "reschedule" | "cancel" | "none";
 
 /**
  * The watchdog wakes the loop at nextRecoveryAt while the pool is active
@@ -123,8 +124,17 @@ export function watchdogAction(
   active: boolean,
   watchdog: Watchdog | undefined,
   nowMs: number,
+  /**
+   * When the active pool wants it. A pending one more than a recovery
+   * interval later (set far off by a wake for a job due much later) is
+   * moved up; small differences are kept, so it is not rescheduled often.
+   */
+  wantAt: number = Infinity,
 ): WatchdogAction {
   const pending = watchdog !== undefined && watchdog.at > nowMs;
-  if (active) return pending ? "keep" : "schedule";
+  if (active) {
+    if (!pending) return "schedule";
+    return watchdog.at > wantAt + RECOVERY_INTERVAL_MS ? "reschedule" : "keep";
+  }
   return pending ? "cancel" : "none";
 }
