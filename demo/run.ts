@@ -8,6 +8,8 @@
 //   provider (~30% of attempts fail); "@invalid.example" addresses fail at
 //   once with NonRetryableError. Priorities mixed: one in eight is a password
 //   reset ("high"), half are a newsletter ("low"), the rest "normal";
+//   every tenth is requested twice, and its idempotencyKey (the address)
+//   gets the second request the first one's job;
 // - scrapeWorkpool (cap 5): N/3 pages of 5 sites, keyed by site (one request
 //   per site at a time, in order), half of them delayed, a few of those
 //   canceled while queued; and a two-step pipeline, 5 runs, chained with
@@ -101,6 +103,8 @@ const pages = Array.from({ length: Math.ceil(jobs / 3) }, (_, i) => ({
   durationMs: between(100, 2000),
   delayMs: i % 2 === 1 ? between(1000, 8000) : 0,
 }));
+/** Emails requested a second time: every tenth. */
+const repeated = (i: number) => i % 10 === 3;
 /** Delayed pages canceled right after enqueue: every fifth. */
 const toCancel = (i: number) => i % 10 === 1;
 
@@ -117,6 +121,7 @@ const ids = {} as Record<PoolKey, string[]>;
 /** Each job's latest status, per pool (a work id is unique within its pool only), the pipeline's steps included. */
 const latest: Record<PoolKey, Map<string, Status>> = { email: new Map(), scrape: new Map(), counter: new Map() };
 let canceled: string[] = [];
+let repeatedIds: string[] = [];
 let pipelineDone = 0;
 let doneAt: number | null = null;
 let seen: typeof api.demo.observed._returnType;
@@ -127,6 +132,8 @@ try {
   // Everything is enqueued at scheduler time 0.
   await t.mutation(api.demo.setLogLevel, { logLevel: "INFO" });
   ids.email = await t.mutation(api.demo.sendEmails, { seed, emails });
+  // Some requests arrive twice (double clicks): each gets its first job back.
+  repeatedIds = await t.mutation(api.demo.sendEmails, { seed, emails: emails.filter((_, i) => repeated(i)) });
   ids.scrape = await t.mutation(api.demo.scrapePages, { pages });
   canceled = ids.scrape.filter((_, i) => toCancel(i));
   await t.mutation(api.demo.cancel, { pool: "scrape", ids: canceled });
@@ -291,6 +298,11 @@ const statsOff = POOLS.filter(({ name }, i) => {
     s.lastHour.canceled !== row.canceled || s.lastHour.retries !== row.retries;
 });
 
+// Idempotent enqueue: the second requests got the first ones' ids, and the
+// pool holds one job per address.
+const firstIds = ids.email.filter((_, i) => repeated(i));
+const emailJobs = new Set(poolLog.enqueued.email).size;
+
 const checks: Check[] = [
   {
     ok: POOLS.every(({ key, cap }) => mostRunning(key) <= cap),
@@ -319,6 +331,12 @@ const checks: Check[] = [
     what: "high priority first",
     detail: `emails' first attempts started, median: high ${seconds(median(high))} (last ${seconds(last(high))}), ` +
       `normal ${seconds(median(normal))}, low ${seconds(median(low))}`,
+  },
+  {
+    ok: repeatedIds.length > 0 && repeatedIds.every((id, n) => id === firstIds[n]) && emailJobs === ids.email.length,
+    what: "idempotent enqueue",
+    detail: `${repeatedIds.length} emails requested twice: ${repeatedIds.filter((id, n) => id === firstIds[n]).length} got their first job back; ` +
+      `${emailJobs} email jobs for ${ids.email.length} addresses`,
   },
   {
     ok: canceled.every((id) => outcomeOf("scrape", id)?.outcome === "canceled" && outcomeOf("scrape", id)?.attempts === 0) &&

@@ -34,11 +34,14 @@ export const sendEmails = mutation({
   returns: v.array(v.string()),
   handler: async (ctx, { seed, emails }): Promise<WorkId[]> => {
     // One by one, in the given order: priorities mixed, as they would arrive.
+    // Keyed by address: a request sent twice (a double click) gets the first
+    // one's job back.
     const ids: WorkId[] = [];
     for (const { priority, ...email } of emails) {
       ids.push(
         await emailPool.enqueueAction(ctx, internal.demo.sendEmail, { ...email, seed }, {
           priority,
+          idempotencyKey: `email:${email.email}`,
           onComplete: internal.demo.recordCompletion,
           context: { pool: "email" },
         }),
