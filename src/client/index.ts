@@ -462,7 +462,7 @@ export class Workpool {
 
   /**
    * Live numbers of the pool, for dashboards and autoscaling decisions; use
-   * it in a query to subscribe. Reads a fixed number of documents whatever
+   * it in a query to subscribe. Reads a bounded number of documents whatever
    * the backlog. `pending` splits into `pendingDue`, `pendingDelayed` and
    * `pendingBackingOff`; `lastMinute` and `lastHour` count outcomes and
    * retries. Counts reflect the loop's last iteration, which follows any

@@ -201,7 +201,7 @@ export const enqueueBatch = mutation({
 
 /**
  * Live numbers of the pool: running, pending (due, delayed, backing off),
- * recent outcomes and the oldest due job's wait. Reads a fixed number of
+ * recent outcomes and the oldest due job's wait. Reads a bounded number of
  * documents whatever the backlog (stats.ts#readStats).
  */
 export const stats = query({
