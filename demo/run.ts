@@ -121,7 +121,7 @@ const ids = {} as Record<PoolKey, string[]>;
 /** Each job's latest status, per pool (a work id is unique within its pool only), the pipeline's steps included. */
 const latest: Record<PoolKey, Map<string, Status>> = { email: new Map(), scrape: new Map(), counter: new Map() };
 let canceled: string[] = [];
-let repeatedIds: string[] = [];
+const repeatedIds: string[] = [];
 let pipelineDone = 0;
 let doneAt: number | null = null;
 let seen: typeof api.demo.observed._returnType;
@@ -133,7 +133,7 @@ try {
   await t.mutation(api.demo.setLogLevel, { logLevel: "INFO" });
   ids.email = await t.mutation(api.demo.sendEmails, { seed, emails });
   // Some requests arrive twice (double clicks): each gets its first job back.
-  repeatedIds = await t.mutation(api.demo.sendEmails, { seed, emails: emails.filter((_, i) => repeated(i)) });
+  repeatedIds.push(...(await t.mutation(api.demo.sendEmails, { seed, emails: emails.filter((_, i) => repeated(i)) })));
   ids.scrape = await t.mutation(api.demo.scrapePages, { pages });
   canceled = ids.scrape.filter((_, i) => toCancel(i));
   await t.mutation(api.demo.cancel, { pool: "scrape", ids: canceled });

@@ -64,8 +64,12 @@ export const START_SCAN_LIMIT = 256;
 export const REPORT_BACKLOG_SCAN_ROWS = 100;
 /** Priority queues the loop reads (high, normal, low). */
 export const PRIORITY_QUEUES = 3;
-/** pendingStart rows the loop uses up per iteration at most, over all queues. */
-export const PENDING_START_ROWS_PER_ITERATION = 32;
+/**
+ * pendingStart rows the loop uses up per iteration at most, over all queues.
+ * A retry, or a job released by its key, has a row of its own: with many of
+ * them, this is what limits the starts of one iteration.
+ */
+export const PENDING_START_ROWS_PER_ITERATION = 64;
 /** Work ids per pendingStart row written by one enqueue. */
 export const PENDING_START_CHUNK = 100;
 /**
