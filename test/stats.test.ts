@@ -3,6 +3,7 @@
 // last minute and hour. Counts are exact whatever the backlog, and each
 // event is counted once: idempotent re-enqueues, cancels of delayed jobs
 // and retries included.
+import type { PoolStats } from "convex-workpool";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { HOUR, MINUTE } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
@@ -15,18 +16,8 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-type Stats = {
-  maxParallelism: number;
-  running: number;
-  pending: number;
-  pendingDue: number;
-  pendingDelayed: number;
-  pendingBackingOff: number;
-  oldestPendingAgeMs: number | null;
-  lastMinute: Outcomes;
-  lastHour: Outcomes;
-};
-type Outcomes = { succeeded: number; failed: number; canceled: number; retries: number };
+type Stats = PoolStats;
+type Outcomes = PoolStats["lastHour"];
 const NONE: Outcomes = { succeeded: 0, failed: 0, canceled: 0, retries: 0 };
 
 async function stats(t: Test, pool: "workpool" | "otherPool" = "workpool"): Promise<Stats> {

@@ -4,7 +4,8 @@
 // by the loop in poolState, which it writes every iteration anyway.
 import { DELAYED_FOLD_BATCH, STATS_SHARDS, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
 import { readConfig } from "./config.js";
-import { delayedSecond, poolStats, secondBegun, zeroTotals, type EnqueueTally, type PoolStats } from "./core/stats.js";
+import { delayedSecond, poolStats, secondBegun, zeroTotals, type EnqueueTally } from "./core/stats.js";
+import type { PoolStats } from "./validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
 

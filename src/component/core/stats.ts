@@ -5,6 +5,7 @@
 // (all counted by the loop), delayed = delayed at enqueue − folded once due −
 // due but not yet folded − canceled while delayed, and due is the rest.
 import { DELAYED_COUNT_RESOLUTION_MS, HOUR, MINUTE, STATS_HOUR_BUCKET_MS, STATS_MINUTE_BUCKET_MS } from "../constants.js";
+import type { PoolStats } from "../validators.js";
 
 export type OutcomeCounts = { succeeded: number; failed: number; canceled: number; retries: number };
 /** Lifetime counts the loop keeps in poolState. */
@@ -97,17 +98,6 @@ export function recordOutcomes(
   };
 }
 
-export type PoolStats = {
-  maxParallelism: number;
-  running: number;
-  pending: number;
-  pendingDue: number;
-  pendingDelayed: number;
-  pendingBackingOff: number;
-  oldestPendingAgeMs: number | null;
-  lastMinute: OutcomeCounts;
-  lastHour: OutcomeCounts;
-};
 
 export type StatsInput = {
   now: number;
