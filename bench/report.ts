@@ -428,7 +428,7 @@ const OPTION_WHY: Partial<Record<Variant["id"], string>> = {
   priorityMixed:
     "the same three range reads per loop iteration; each enqueue call's 100 jobs still share one queue " +
     "entry. The only difference: an iteration that starts jobs of several priorities (the loop gives each " +
-    "due priority at least one start in ten) leaves several entries partly taken, each patched to keep its " +
+    "due priority at least one start in 11) leaves several entries partly taken, each patched to keep its " +
     "rest",
 };
 
@@ -526,7 +526,7 @@ function renderOptions(
         ? `; measured in the baseline: ${fmt(enqueueCountWrites(b0) / b0.n, 3)} writes/job at 100 jobs per call`
         : "") +
       "), and the loop keeps the rest of the counters in `poolState`, which it writes every iteration " +
-      "anyway. A `stats` call is a query that reads a fixed number of documents (config, poolState, the " +
+      "anyway. A `stats` call is a query that reads a bounded number of documents (config, poolState, the " +
       "shards, unfolded delayed counters, the oldest due pending job) whatever the backlog. One call, " +
       "through `pool.stats(ctx)` in an app query:",
     "",

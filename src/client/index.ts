@@ -168,7 +168,7 @@ export type EnqueueOptions<Context = unknown, ReturnValue = unknown> = {
   > | null;
   /** Result kinds for which onComplete is not called. @default [] */
   onCompleteExcludeKinds?: readonly RunResult["kind"][];
-  /** Any Convex value, handed to onComplete unchanged (at most 1 MiB). */
+  /** Any Convex value, handed to onComplete unchanged (at most 1 MiB less 4 KiB). */
   context?: Context;
   /**
    * Makes the enqueue idempotent: if a job of this pool with this key is
@@ -312,7 +312,7 @@ export class Workpool {
    *
    * @param ctx a mutation or action ctx.
    * @param fn the action, e.g. `internal.emails.send`, or a function handle.
-   * @param fnArgs its arguments (at most 1 MiB).
+   * @param fnArgs its arguments (at most 1 MiB less 4 KiB).
    * @param options timing, onComplete, context, retry (see {@link EnqueueOptions}).
    * @returns the job's id. Throws an Error for invalid options, before any write.
    * @example
@@ -605,7 +605,8 @@ export async function enqueue<
  * into component calls of at most CLIENT_BATCH_MAX_ITEMS jobs and
  * CLIENT_BATCH_MAX_BYTES of args. From a mutation all calls share its
  * transaction: all are enqueued or none. With `idempotencyKeys`, a job
- * whose key is held (by a live job, or an earlier element) gets that id.
+ * whose key is held (by a job of the pool that is pending, running or
+ * finished within its statusTtl, or by an earlier element) gets that id.
  */
 export async function enqueueBatch<
   FnType extends FunctionType,

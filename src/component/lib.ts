@@ -1,6 +1,7 @@
 // The component's public functions, called through the client: enqueue,
-// status, cancel. Writers only insert (work, pendingStart,
-// pendingCancelation) and wake the loop; the loop decides what runs.
+// status, stats, cancel. Writers insert (work, pendingStart,
+// pendingCancelation), add to the sharded stats counters, and wake the loop;
+// the loop decides what runs.
 import { v, type Infer } from "convex/values";
 import { CANCEL_ALL_DEFAULT_LIMIT, CANCEL_ALL_MAX_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
 import { statusOf } from "./core/status.js";

@@ -1,10 +1,12 @@
 // The component's tables. Who writes what (DESIGN §7, "writers insert, one
-// loop decides"):
-// - enqueue inserts `work`, `pendingStart` (and `payload` for large values);
+// loop decides"; docs/design.md has the full table):
+// - enqueue inserts `work`, `pendingStart` (and `payload` for large values),
+//   and adds to one `enqueueCount` shard and its `delayedCount` rows (stats);
 // - cancel inserts `pendingCancelation`;
-// - completion writes its own job's `work` row and inserts `pendingCompletion`;
-// - the loop alone writes `poolState`, consumes the `pending*` queues and
-//   moves `work` rows from pending to running;
+// - completion writes its own job's `work` row, inserts `pendingCompletion`,
+//   and `pendingStart` for a retry or for the next job of a finished key;
+// - the loop alone writes `poolState`, consumes the `pending*` queues, moves
+//   `work` rows from pending to running, and folds `delayedCount` rows;
 // - `runStatus` changes only when the loop goes to sleep or is woken.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
