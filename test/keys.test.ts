@@ -91,8 +91,8 @@ function checkKeyInvariants(s: Snapshot, cap: number) {
   const live = s.work.filter((w) => w.state !== "finished");
   const byKey = new Map<string, typeof live>();
   for (const w of live) {
-    if (typeof w.key !== "string") continue;
-    byKey.set(w.key, [...(byKey.get(w.key) ?? []), w]);
+    if (typeof w.liveKey !== "string") continue;
+    byKey.set(w.liveKey, [...(byKey.get(w.liveKey) ?? []), w]);
   }
   const heads = new Set<string>();
   for (const [key, jobs] of byKey) {
@@ -109,7 +109,7 @@ function checkKeyInvariants(s: Snapshot, cap: number) {
     if (w.state === "running") expect(slots.has(w._id), "a running job holds a slot").toBe(true);
   }
   for (const w of live) {
-    if (typeof w.key !== "string" || heads.has(w._id)) continue;
+    if (typeof w.liveKey !== "string" || heads.has(w._id)) continue;
     expect(w.state, "a waiting job").toBe("pending");
     expect(slots.has(w._id), "a waiting job holds no slot").toBe(false);
   }
@@ -424,7 +424,7 @@ describe("mutation jobs", () => {
       const counts = new Map<string, number>();
       for (const w of s.work) {
         if (w.state !== "running") continue;
-        const key = typeof w.key === "string" ? w.key : "none";
+        const key = typeof w.liveKey === "string" ? w.liveKey : "none";
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
       for (const [key, n] of counts) most.set(key, Math.max(most.get(key) ?? 0, n));

@@ -17,14 +17,15 @@ export async function oldestLive(db: MutationCtx["db"], key: string): Promise<Do
 }
 
 /**
- * Called once `finished`'s row says it finished, without `liveKey` (or is deleted). If it was
+ * Called with the row as it was before it finished, once the stored row
+ * says it finished, without `liveKey` (or is deleted). If it was
  * its key's head (no live job with the key is older), the next live job
  * becomes the head and is queued at its own due time and priority. A job
  * that finished while waiting (canceled) leaves the head alone.
  */
 export async function releaseKey(db: MutationCtx["db"], finished: Doc<"work">): Promise<void> {
-  if (finished.key === undefined) return;
-  const next = await oldestLive(db, finished.key);
+  if (finished.liveKey === undefined) return;
+  const next = await oldestLive(db, finished.liveKey);
   if (next === null || next._creationTime < finished._creationTime) return;
   await db.insert("pendingStart", { readyAt: next.readyAt, workIds: [next._id], rank: rankOf(next.priority) });
 }

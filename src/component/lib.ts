@@ -89,7 +89,7 @@ async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number)
     runAt: readyAt,
     readyAt,
     ...(item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {}),
-    ...(item.key !== undefined ? { key: item.key, liveKey: item.key } : {}),
+    ...(item.key !== undefined ? { liveKey: item.key } : {}),
     ...(item.priority !== undefined && item.priority !== "normal" ? { priority: item.priority } : {}),
     ...(delayed ? { countedDelayed: true } : {}),
   });

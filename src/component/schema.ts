@@ -90,11 +90,10 @@ export default defineSchema({
     /** Enqueue with this key returns this job while it is live (lib.ts). */
     idempotencyKey: v.optional(v.string()),
     /**
-     * Serialization key: of the live (pending or running) jobs with a key,
-     * only the oldest is queued or runs; the next is queued when it finishes.
+     * Serialization key, while the job is live (dropped when it finishes):
+     * of a key's live jobs only the oldest is queued or runs; the next is
+     * queued when it finishes (keys.ts).
      */
-    key: v.optional(v.string()),
-    /** `key` while the job is live; dropped when it finishes (keys.ts). */
     liveKey: v.optional(v.string()),
     /** Absent means "normal". Kept for the job's retries. */
     priority: v.optional(vPriority),

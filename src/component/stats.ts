@@ -4,7 +4,7 @@
 // by the loop in poolState, which it writes every iteration anyway.
 import { DELAYED_FOLD_BATCH, STATS_SHARDS, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
 import { readConfig } from "./config.js";
-import { delayedSecond, poolStats, secondBegun, zeroTotals, type EnqueueTally } from "./core/stats.js";
+import { delayedSecond, poolStats, zeroTotals, type EnqueueTally } from "./core/stats.js";
 import type { PoolStats } from "./validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
@@ -101,7 +101,7 @@ export async function readStats(db: DatabaseReader, now: number): Promise<PoolSt
     running: state?.running.length ?? 0,
     enqueued: shards.reduce((n, s) => n + s.enqueued, 0),
     delayedEnqueued: shards.reduce((n, s) => n + s.delayed, 0),
-    delayedUnfolded: unfolded.filter((r) => secondBegun(r.second, now)).reduce((n, r) => n + r.count, 0),
+    delayedUnfolded: unfolded.reduce((n, r) => n + r.count, 0),
     totals: state?.totals ?? zeroTotals(),
     minuteBuckets: state?.minuteBuckets ?? [],
     hourBuckets: state?.hourBuckets ?? [],
