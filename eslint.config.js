@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/component/**/*.ts", "example/convex/**/*.ts", "test/fixture/**/*.ts"],
+    files: ["src/component/**/*.ts", "example/convex/**/*.ts", "test/fixture/**/*.ts", "test/workflow/app/**/*.ts"],
     plugins: { "@convex-dev": convexPlugin },
     // The plugin's recommended config only matches `convex/` folders; apply
     // its rules to ours.

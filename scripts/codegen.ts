@@ -96,6 +96,9 @@ const FUNCTION_DIRS: FunctionDir[] = [
     kind: "app",
     childComponents: KNOWN_CHILD_COMPONENTS,
   },
+  // Mounts @convex-dev/workflow (its ComponentApi is derived from the
+  // package), which runs on this package installed as @convex-dev/workpool.
+  { dir: "test/workflow/app", kind: "app" },
 ];
 
 const REPO_ROOT = path.resolve(
