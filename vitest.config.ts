@@ -5,6 +5,9 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 // Tests import the package by its public name, as an app would; these aliases
 // point those names at the sources so that no build is needed to test.
+// Except in test/workflow: @convex-dev/workflow imports this package as
+// @convex-dev/workpool, unaliased, through node_modules (a link to this
+// repository), so it loads the client from dist/. `npm test` builds first.
 export default defineConfig({
   resolve: {
     alias: [
@@ -24,7 +27,9 @@ export default defineConfig({
     environment: "edge-runtime",
     // Pools log JSON events; show them only for tests that fail.
     silent: "passed-only",
-    server: { deps: { inline: ["convex-test"] } },
+    // Inlined so that vite transforms them: convex-test, and workflow's
+    // `./test` export (TypeScript that uses import.meta.glob).
+    server: { deps: { inline: ["convex-test", "@convex-dev/workflow"] } },
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "example/**/*.test.ts"],
     typecheck: {
       include: ["src/**/*.test-d.ts", "test/**/*.test-d.ts"],

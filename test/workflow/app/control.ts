@@ -1,5 +1,5 @@
 // What the tests call, as an app's own functions would: start a workflow
-// (with onComplete), cancel it, read its status and steps.
+// (with onComplete), cancel or clean it up, read its status and steps.
 import { vWorkflowId, type WorkflowId } from "@convex-dev/workflow";
 import type { FunctionReference } from "convex/server";
 import { v, type Infer } from "convex/values";
@@ -15,6 +15,7 @@ const vWorkflowName = v.union(
   v.literal("reserveUncaught"),
   v.literal("reserveCaught"),
   v.literal("rejectInHandler"),
+  v.literal("sleepThenMark"),
   v.literal("waitThenMark"),
 );
 export type WorkflowName = Infer<typeof vWorkflowName>;
@@ -39,6 +40,13 @@ export const cancel = internalMutation({
     await workflow.cancel(ctx, workflowId);
     return null;
   },
+});
+
+/** Deletes a finished workflow; nested ones go in a batch of pool jobs. */
+export const cleanup = internalMutation({
+  args: { workflowId: vWorkflowId },
+  returns: v.boolean(),
+  handler: async (ctx, { workflowId }) => await workflow.cleanup(ctx, workflowId),
 });
 
 export const status = internalQuery({

@@ -91,6 +91,15 @@ export const rejectInHandler = workflow.define({
   },
 });
 
+/** A sleep (a delayed job in the pool), then a mutation step. */
+export const sleepThenMark = workflow.define({
+  args: { ms: v.number() },
+  handler: async (step, { ms }) => {
+    await step.sleep(ms);
+    await step.runMutation(internal.steps.markReached, { label: "after sleep" });
+  },
+});
+
 /** A long action step, then a mutation step: canceled while the first runs. */
 export const waitThenMark = workflow.define({
   args: { ms: v.number() },
