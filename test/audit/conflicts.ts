@@ -1,0 +1,407 @@
+// The conflict report, as pure functions of recorded transactions (no
+// convex-test): which pairs of transactions would conflict on a real
+// deployment had they overlapped, by kind, per job, naming the table, index
+// and range responsible; and the documents that many transactions, or
+// several kinds of transaction, write.
+//
+// What counts as overlapping is a choice (see `Window`): convex-test runs one
+// transaction at a time, so there is no real overlap to observe.
+import {
+  BY_ID,
+  contains,
+  showInterval,
+  showKey,
+  type IndexKey,
+  type Interval,
+  type Order,
+} from "./intervals.js";
+
+/** How a read reached the database. */
+export type ReadVia =
+  | "get" // db.get / db.system.get: a point in by_id
+  | "write" // the read of the document that patch / replace / delete make
+  | "query" // a query stream: first, take, unique, collect, iteration
+  | "paginate" // one page of .paginate()
+  | "count"; // db.query(t).count(): the whole table
+
+/** How much of the requested range a read covered. */
+export type Coverage =
+  | "point" // one document by id
+  | "ran out" // no more rows: the whole requested range
+  | "limit" // stopped after its last row: from the start up to it
+  | "page"; // one page: from its cursor to its end
+
+/** One interval of one index that a transaction read. */
+export type ReadRange = {
+  component: string;
+  table: string;
+  index: string;
+  interval: Interval;
+  via: ReadVia;
+  /** The requested range with values elided ("rank = ·, readyAt ≤ ·"), for grouping. */
+  shape: string;
+  order: Order;
+  coverage: Coverage;
+  /** Rows the read returned. */
+  rows: number;
+};
+
+/** One key a write puts into, or removes from, one index of its table. */
+export type KeyWrite = { index: string; key: IndexKey; change: "put" | "remove" };
+
+export type WriteOp = "insert" | "patch" | "replace" | "delete";
+
+/**
+ * One document a transaction wrote, net of all its writes of it (as Convex
+ * checks a commit: the document before the transaction and after it).
+ */
+export type DocWrite = {
+  component: string;
+  table: string;
+  id: string;
+  /** insert: it did not exist before; delete: not after; else patch or replace (replace if any was). */
+  op: WriteOp;
+  /** Old key removed and new key put, in every index of the table (by_id and by_creation_time included). */
+  keys: KeyWrite[];
+};
+
+/** One top-level transaction, as recorded. */
+export type RecordedTransaction = {
+  /** Order of the transaction among all top-level transactions of the backend. */
+  seq: number;
+  /** Function path of its first call into an audited component ("workpool/loop:main"). */
+  name: string;
+  /** Every function that read or wrote in it, in order ("jobs:signUp", "workpool/lib:enqueue"). */
+  functions: string[];
+  /** Date.now() inside it (scheduler time under fake timers), ms. */
+  atMs: number;
+  /** The latest commit it could see, ns (what getSnapshotTs returns). */
+  snapshotTs: bigint;
+  /** False for queries (never commit) and for mutations that threw. */
+  committed: boolean;
+  reads: ReadRange[];
+  writes: DocWrite[];
+};
+
+/** One reason a reader would conflict with a writer: a key written inside a range read. */
+export type Overlap = { read: ReadRange; write: DocWrite; key: KeyWrite };
+
+/**
+ * The keys `writer` writes inside intervals `reader` read: the reasons
+ * `reader` would be retried had `writer` committed while it ran. A commit
+ * timestamp in the writer's keys is taken as just after the reader's
+ * snapshot (it commits after the reader began).
+ */
+export function overlaps(reader: RecordedTransaction, writer: RecordedTransaction): Overlap[] {
+  const found: Overlap[] = [];
+  const pending = reader.snapshotTs + 1n;
+  for (const write of writer.writes) {
+    for (const read of reader.reads) {
+      if (read.component !== write.component || read.table !== write.table) continue;
+      for (const key of write.keys) {
+        if (key.index === read.index && contains(read.interval, key.key, pending)) {
+          found.push({ read, write, key });
+          break;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/** Why a pair conflicts, grouped: the read (table, index, range shape, coverage) and the write. */
+export function reasonOf(o: Overlap): string {
+  const r = o.read;
+  const range =
+    r.index === BY_ID
+      ? r.via === "write"
+        ? "the document it changes"
+        : "by id"
+      : `${r.index} [${r.shape}] ${r.order}, ${r.coverage === "ran out" ? "ran out (whole range)" : r.coverage === "limit" ? "up to its last row" : r.coverage}`;
+  return `${r.table} ${range} ← ${o.write.op}`;
+}
+
+/**
+ * Which pairs of transactions count as possibly overlapping. Under fake
+ * timers a burst of work (an enqueue, the loop it wakes, the workers it
+ * starts, their reports) runs at one scheduler instant, serialized; on a
+ * deployment those transactions run within milliseconds of each other and
+ * can overlap, while transactions seconds apart cannot. So two committed
+ * transactions pair when their times differ by at most `toleranceMs` and
+ * at most `maxDistance` other recorded transactions lie between them (a
+ * batch of thousands in one instant would otherwise pair all with all;
+ * about as many transactions as a busy pool has in flight at once).
+ */
+export type Window = { toleranceMs: number; maxDistance: number };
+
+/**
+ * Defaults: 1 ms, because convex-test's commit clock runs up to 1 ms ahead
+ * of a frozen fake clock (a commit that finds the clock unmoved takes the
+ * last commit time + 1 ns, and the next transaction starts at that, rounded
+ * up to a ms); 10 transactions, the order of a pool's parallelism.
+ */
+export const DEFAULT_WINDOW: Window = { toleranceMs: 1, maxDistance: 10 };
+
+export type KindOf = (tx: RecordedTransaction) => string | null;
+
+/** Default kind: the function path of the transaction's entry, without the component ("loop:main"). */
+export const kindByEntry: KindOf = (tx) => {
+  const slash = tx.name.lastIndexOf("/");
+  return slash === -1 ? tx.name : tx.name.slice(slash + 1);
+};
+
+/**
+ * A kind for each entry function, from a table ("loop:main" → "loop");
+ * entries not listed keep their function path.
+ */
+export function kindsByFunction(table: Record<string, string>): KindOf {
+  return (tx) => {
+    const fn = kindByEntry(tx)!;
+    return table[fn] ?? fn;
+  };
+}
+
+export type PairCell = {
+  reader: string;
+  writer: string;
+  /** Pairs of a transaction of `reader` with one of `writer` inside the window. */
+  pairs: number;
+  /** Of those, pairs where the reader read something the writer wrote. */
+  conflicts: number;
+  perJob: number;
+  /** Reasons with the number of conflicting pairs each explains, most first. */
+  reasons: Array<{ reason: string; pairs: number; example: string }>;
+};
+
+export type DocWriters = {
+  component: string;
+  table: string;
+  id: string;
+  /** Committed transactions that wrote it. */
+  writers: number;
+  /** Per kind: transactions, and the ops they used. */
+  byKind: Record<string, { txs: number; ops: WriteOp[] }>;
+};
+
+/** Documents of one table written by the same set of kinds, with the same ops. */
+export type SharedDocs = {
+  component: string;
+  table: string;
+  /** "enqueue(insert) + loop(patch) + report(replace)". */
+  writers: string;
+  /** Kinds that changed an existing document (patch, replace, delete). */
+  updaters: number;
+  docs: number;
+  perJob: number;
+};
+
+export type ConflictReport = {
+  jobs: number;
+  window: Window;
+  /** Committed transactions per kind (those the report pairs). */
+  kinds: Record<string, number>;
+  /** Transactions recorded but not paired: queries, failed mutations, excluded kinds. */
+  skipped: number;
+  /** Every (reader, writer) kind pair with at least one pair in the window. */
+  cells: PairCell[];
+  /** Documents written by at least `hotThreshold` transactions, most first. */
+  hot: Array<DocWriters & { perJob: number }>;
+  /** Documents written by two or more kinds, grouped by table and writers. */
+  shared: SharedDocs[];
+};
+
+export type ReportOptions = {
+  /** Jobs the workload ran: counts are divided by it. */
+  jobs: number;
+  window?: Window;
+  kindOf?: KindOf;
+  /** A document is hot when this many transactions wrote it (default 3). */
+  hotThreshold?: number;
+  /** Hot documents listed at most (default 12). */
+  hotLimit?: number;
+};
+
+/**
+ * Pairs the recorded transactions within the window, both ways round, and
+ * counts per (reader kind, writer kind) the pairs that would conflict; finds
+ * hot and shared documents.
+ */
+export function conflictReport(transactions: readonly RecordedTransaction[], options: ReportOptions): ConflictReport {
+  const window = options.window ?? DEFAULT_WINDOW;
+  const kindOf = options.kindOf ?? kindByEntry;
+  const jobs = Math.max(options.jobs, 1);
+  const paired: Array<{ tx: RecordedTransaction; kind: string }> = [];
+  for (const tx of [...transactions].sort((a, b) => a.seq - b.seq)) {
+    const kind = tx.committed ? kindOf(tx) : null;
+    if (kind !== null) paired.push({ tx, kind });
+  }
+  const kinds: Record<string, number> = {};
+  for (const p of paired) kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
+
+  type Acc = { pairs: number; conflicts: number; reasons: Map<string, { pairs: number; example: string }> };
+  const cells = new Map<string, Acc & { reader: string; writer: string }>();
+  const cell = (reader: string, writer: string) => {
+    const id = `${reader}\u0000${writer}`;
+    let c = cells.get(id);
+    if (c === undefined) {
+      c = { reader, writer, pairs: 0, conflicts: 0, reasons: new Map() };
+      cells.set(id, c);
+    }
+    return c;
+  };
+  const judge = (reader: { tx: RecordedTransaction; kind: string }, writer: { tx: RecordedTransaction; kind: string }) => {
+    const c = cell(reader.kind, writer.kind);
+    c.pairs += 1;
+    const found = overlaps(reader.tx, writer.tx);
+    if (found.length === 0) return;
+    c.conflicts += 1;
+    const seen = new Set<string>();
+    for (const o of found) {
+      const reason = reasonOf(o);
+      if (seen.has(reason)) continue;
+      seen.add(reason);
+      const r = c.reasons.get(reason) ?? {
+        pairs: 0,
+        example: `${reader.tx.name} #${reader.tx.seq} read ${showInterval(o.read.interval)}; ${writer.tx.name} #${writer.tx.seq} ${o.key.change === "put" ? "put" : "removed"} ${showKey(o.key.key)}`,
+      };
+      r.pairs += 1;
+      c.reasons.set(reason, r);
+    }
+  };
+  for (let i = 0; i < paired.length; i++) {
+    for (let j = i + 1; j < paired.length && j - i <= window.maxDistance; j++) {
+      const a = paired[i]!;
+      const b = paired[j]!;
+      if (Math.abs(a.tx.atMs - b.tx.atMs) > window.toleranceMs) continue;
+      judge(a, b);
+      judge(b, a);
+    }
+  }
+
+  // Documents: who wrote each.
+  const docs = new Map<string, DocWriters>();
+  for (const { tx, kind } of paired) {
+    const mine = new Map<string, Set<WriteOp>>();
+    for (const w of tx.writes) {
+      const id = `${w.component}\u0000${w.id}`;
+      if (!docs.has(id)) docs.set(id, { component: w.component, table: w.table, id: w.id, writers: 0, byKind: {} });
+      let ops = mine.get(id);
+      if (ops === undefined) mine.set(id, (ops = new Set()));
+      ops.add(w.op);
+    }
+    for (const [id, ops] of mine) {
+      const d = docs.get(id)!;
+      d.writers += 1;
+      const k = (d.byKind[kind] ??= { txs: 0, ops: [] });
+      k.txs += 1;
+      for (const op of ops) if (!k.ops.includes(op)) k.ops.push(op);
+    }
+  }
+  const hotThreshold = options.hotThreshold ?? 3;
+  const hot = [...docs.values()]
+    .filter((d) => d.writers >= hotThreshold)
+    .sort((a, b) => b.writers - a.writers || a.table.localeCompare(b.table))
+    .slice(0, options.hotLimit ?? 12)
+    .map((d) => ({ ...d, perJob: d.writers / jobs }));
+  const shared = new Map<string, SharedDocs>();
+  for (const d of docs.values()) {
+    const kindsOfDoc = Object.keys(d.byKind).sort();
+    if (kindsOfDoc.length < 2) continue;
+    const writers = kindsOfDoc.map((k) => `${k}(${[...d.byKind[k]!.ops].sort().join("/")})`).join(" + ");
+    const updaters = kindsOfDoc.filter((k) => d.byKind[k]!.ops.some((op) => op !== "insert")).length;
+    const id = `${d.component}\u0000${d.table}\u0000${writers}`;
+    const s = shared.get(id) ?? { component: d.component, table: d.table, writers, updaters, docs: 0, perJob: 0 };
+    s.docs += 1;
+    s.perJob = s.docs / jobs;
+    shared.set(id, s);
+  }
+
+  return {
+    jobs: options.jobs,
+    window,
+    kinds,
+    skipped: transactions.length - paired.length,
+    cells: [...cells.values()]
+      .map((c) => ({
+        reader: c.reader,
+        writer: c.writer,
+        pairs: c.pairs,
+        conflicts: c.conflicts,
+        perJob: c.conflicts / jobs,
+        reasons: [...c.reasons.entries()]
+          .map(([reason, r]) => ({ reason, pairs: r.pairs, example: r.example }))
+          .sort((a, b) => b.pairs - a.pairs || a.reason.localeCompare(b.reason)),
+      }))
+      .sort((a, b) => a.reader.localeCompare(b.reader) || a.writer.localeCompare(b.writer)),
+    hot,
+    shared: [...shared.values()].sort((a, b) => b.updaters - a.updaters || b.docs - a.docs || a.table.localeCompare(b.table)),
+  };
+}
+
+/** Conflicting pairs per job of one (reader, writer) kind pair; 0 when none were paired. */
+export function conflictsPerJob(report: ConflictReport, reader: string, writer: string): number {
+  return report.cells.find((c) => c.reader === reader && c.writer === writer)?.perJob ?? 0;
+}
+
+const fmt = (n: number) => (n === 0 ? "0" : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+
+/**
+ * The report as text: transactions per kind, the matrix of conflicting pairs
+ * per job (rows read, columns write), the reasons of each non-zero cell, hot
+ * documents, and documents written by several kinds.
+ */
+export function formatConflictReport(report: ConflictReport): string {
+  const kinds = Object.keys(report.kinds).sort();
+  const lines: string[] = [];
+  lines.push(
+    `Conflict audit: ${report.jobs} jobs; window ±${report.window.toleranceMs} ms, ≤ ${report.window.maxDistance} transactions apart; ${report.skipped} recorded transactions not paired (queries, failed, excluded)`,
+  );
+  lines.push("");
+  lines.push("Transactions per job: " + kinds.map((k) => `${k} ${fmt(report.kinds[k]! / Math.max(report.jobs, 1))}`).join(", "));
+  lines.push("");
+  lines.push("Conflicting pairs per job (row: the transaction that reads and would be retried; column: the one whose commit it read; pairs in window in parentheses):");
+  const head = ["reads \\ writes", ...kinds];
+  const rows = kinds.map((r) => [
+    r,
+    ...kinds.map((w) => {
+      const c = report.cells.find((x) => x.reader === r && x.writer === w);
+      return c === undefined ? "·" : `${fmt(c.perJob)} (${c.pairs})`;
+    }),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+  lines.push(line(head));
+  lines.push("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const r of rows) lines.push(line(r));
+  lines.push("");
+  const nonZero = report.cells.filter((c) => c.conflicts > 0).sort((a, b) => b.perJob - a.perJob);
+  if (nonZero.length === 0) lines.push("No conflicting pairs.");
+  for (const c of nonZero) {
+    lines.push(`${c.reader} × ${c.writer}: ${fmt(c.perJob)}/job (${c.conflicts} of ${c.pairs} pairs)`);
+    for (const r of c.reasons) lines.push(`  - ${r.reason}: ${r.pairs} pairs (e.g. ${r.example})`);
+  }
+  lines.push("");
+  lines.push(`Hot documents (written by ≥ ${report.hot.length > 0 ? Math.min(...report.hot.map((h) => h.writers)) : "-"} transactions; top ${report.hot.length}):`);
+  for (const h of report.hot) {
+    const by = Object.entries(h.byKind)
+      .map(([k, v]) => `${k} ${v.txs} (${v.ops.join("/")})`)
+      .join(", ");
+    lines.push(`  - ${h.component}/${h.table} ${h.id}: ${h.writers} transactions, ${fmt(h.perJob)}/job: ${by}`);
+  }
+  lines.push("");
+  lines.push("Documents written by two or more kinds (per table; updaters = kinds that changed an existing document):");
+  if (report.shared.length === 0) lines.push("  none");
+  for (const s of report.shared) {
+    lines.push(`  - ${s.component}/${s.table}: ${s.docs} docs (${fmt(s.perJob)}/job), ${s.writers}; updaters ${s.updaters}`);
+  }
+  return lines.join("\n");
+}
+
+/** Documents inserted into `table` by committed transactions (e.g. `work`: the jobs a workload ran). */
+export function insertsInto(transactions: readonly RecordedTransaction[], table: string): number {
+  let n = 0;
+  for (const tx of transactions) {
+    if (tx.committed) n += tx.writes.filter((w) => w.table === table && w.op === "insert").length;
+  }
+  return n;
+}
