@@ -16,7 +16,10 @@ import { PENDING_COMMIT_TS, coveredInterval, pointInterval, requestedInterval, t
 
 let seq = 0;
 function tx(name: string, atMs: number, reads: ReadRange[], writes: DocWrite[], extra: Partial<RecordedTransaction> = {}): RecordedTransaction {
-  return { seq: seq++, name: `pool/${name}`, functions: [`pool/${name}`], atMs, snapshotTs: 100n, committed: true, reads, writes, ...extra };
+  return {
+    seq: seq++, name: `pool/${name}`, functions: [`pool/${name}`], scheduledBy: null,
+    atMs, snapshotTs: 100n, committed: true, reads, writes, ...extra,
+  };
 }
 
 /** The loop's read of due start-queue rows: rank 0, readyAt ≤ now; ran out. */
@@ -67,6 +70,20 @@ describe("overlaps", () => {
     const found = overlaps(loop, enqueue);
     expect(found.map(reasonOf)).toEqual(["pendingStart by_rank_readyAt [rank = ·, readyAt ≤ ·] asc, ran out (whole range) ← insert"]);
     expect(overlaps(enqueue, loop)).toEqual([]);
+  });
+
+  test("a point read of a document the writer inserted is no reason (its id came from that commit)", () => {
+    const loop = tx("loop:main", 0, [getRead("pendingStart", "s1")], []);
+    expect(overlaps(loop, tx("lib:enqueue", 0, [], [queueInsert("s1", 0)]))).toEqual([]);
+    expect(overlaps(loop, tx("lib:cancel", 0, [], [patch("pendingStart", "s1")]))).toHaveLength(1);
+  });
+
+  test("a write to a document the reader inserted is no reason (the writer came after it)", () => {
+    const cancel = tx("lib:cancel", 0, [queueRead(1000)], [queueInsert("s1", 5)]);
+    const consumed = { ...patch("pendingStart", "s1"), op: "delete" as const, keys: queueInsert("s1", 5).keys.map((k) => ({ ...k, change: "remove" as const })) };
+    expect(overlaps(cancel, tx("loop:main", 0, [], [consumed]))).toEqual([]);
+    const other = { ...consumed, id: "s2", keys: queueInsert("s2", 5).keys.map((k) => ({ ...k, change: "remove" as const })) };
+    expect(overlaps(cancel, tx("loop:main", 0, [], [other]))).toHaveLength(1);
   });
 
   test("an insert due later, or in another component, is outside", () => {
@@ -121,11 +138,45 @@ describe("the report", () => {
       tx("lib:enqueue", 0, [], [patch("runStatus", "r")]),
       tx("lib:enqueue", 0, [getRead("runStatus", "r")], [], { committed: false }),
     ];
-    const near = conflictReport(txs, { jobs: 1, kindOf, window: { toleranceMs: 1, maxDistance: 3 } });
+    const near = conflictReport(txs, { jobs: 1, kindOf, window: { toleranceMs: 1, maxDistance: 3, skipCausal: "sameKind" } });
     expect(conflictsPerJob(near, "loop", "enqueue")).toBe(1);
     expect(near.skipped).toBe(1);
-    const far = conflictReport(txs, { jobs: 1, kindOf, window: { toleranceMs: 1, maxDistance: 2 } });
+    const far = conflictReport(txs, { jobs: 1, kindOf, window: { toleranceMs: 1, maxDistance: 2, skipCausal: "sameKind" } });
     expect(conflictsPerJob(far, "loop", "enqueue")).toBe(0);
+  });
+
+  test("causally ordered pairs (one scheduled the other, or what called it, at any depth) are left out by kind", () => {
+    seq = 0;
+    const schedules = (id: string): DocWrite => ({ component: "pool", table: "_scheduled_functions", id, op: "insert", keys: [] });
+    const by = (id: string) => ({ scheduledBy: { component: "pool", id } });
+    const txs = [
+      tx("loop:main", 0, [getRead("runStatus", "r")], [patch("runStatus", "r"), schedules("j1")]),
+      // The next iteration, scheduled by the first.
+      tx("loop:main", 0, [getRead("runStatus", "r")], [patch("runStatus", "r"), schedules("j2")], by("j1")),
+      // A report from a worker the second started.
+      tx("complete:report", 0, [getRead("runStatus", "r")], [patch("runStatus", "r")], by("j2")),
+      // An enqueue nobody scheduled.
+      tx("lib:enqueue", 0, [getRead("runStatus", "r")], [patch("runStatus", "r")]),
+    ];
+    const window = (skipCausal: "none" | "sameKind" | "all") => ({ toleranceMs: 1, maxDistance: 10, skipCausal });
+    // By default only the loop's own chain is left out.
+    const sameKind = conflictReport(txs, { jobs: 1, kindOf });
+    expect(sameKind.causal).toBe(1);
+    expect(conflictsPerJob(sameKind, "loop", "loop")).toBe(0);
+    // Kept as hand-offs: the point reads of runStatus do not count.
+    expect(sameKind.cells.find((c) => c.reader === "loop" && c.writer === "report")).toMatchObject({ pairs: 2, conflicts: 0 });
+    const all = conflictReport(txs, { jobs: 1, kindOf, window: window("all") });
+    expect(all.causal).toBe(3);
+    expect(conflictsPerJob(all, "loop", "report")).toBe(0);
+    expect(conflictsPerJob(all, "loop", "enqueue")).toBe(2);
+    expect(conflictsPerJob(all, "report", "enqueue")).toBe(1);
+    const none = conflictReport(txs, { jobs: 1, kindOf, window: window("none") });
+    expect(none.causal).toBe(0);
+    // One pair of loops, judged both ways round.
+    expect(conflictsPerJob(none, "loop", "loop")).toBe(2);
+    expect(conflictsPerJob(none, "loop", "report")).toBe(2);
+    const serial = conflictReport(txs, { jobs: 1, kindOf, window: window("none"), serial: ["loop"] });
+    expect(serial.cells.find((c) => c.reader === "loop" && c.writer === "loop")).toBeUndefined();
   });
 
   test("a kind mapped to null is left out", () => {
@@ -144,7 +195,7 @@ describe("the report", () => {
       tx("complete:report", 0, [], [patch("runStatus", "r")]),
       tx("loop:main", 0, [], [patch("runStatus", "r")]),
     ];
-    const report = conflictReport(txs, { jobs: 2, kindOf });
+    const report = conflictReport(txs, { jobs: 2, kindOf, hotThreshold: 3 });
     expect(report.hot).toEqual([
       {
         component: "pool", table: "runStatus", id: "r", writers: 4, perJob: 2,

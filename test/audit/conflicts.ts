@@ -71,8 +71,14 @@ export type RecordedTransaction = {
   seq: number;
   /** Function path of its first call into an audited component ("workpool/loop:main"). */
   name: string;
-  /** Every function that read or wrote in it, in order ("jobs:signUp", "workpool/lib:enqueue"). */
+  /** Every function that read or wrote in it, or called another, in order ("jobs:signUp", "workpool/lib:enqueue"). */
   functions: string[];
+  /**
+   * The scheduled function it runs in (itself, or the action that called
+   * it), as the `_scheduled_functions` row another transaction inserted:
+   * it started after that one committed.
+   */
+  scheduledBy: { component: string; id: string } | null;
   /** Date.now() inside it (scheduler time under fake timers), ms. */
   atMs: number;
   /** The latest commit it could see, ns (what getSnapshotTs returns). */
@@ -90,14 +96,27 @@ export type Overlap = { read: ReadRange; write: DocWrite; key: KeyWrite };
  * The keys `writer` writes inside intervals `reader` read: the reasons
  * `reader` would be retried had `writer` committed while it ran. A commit
  * timestamp in the writer's keys is taken as just after the reader's
- * snapshot (it commits after the reader began).
+ * snapshot (it commits after the reader began). Two writes are no reason,
+ * as they imply an order: a point read of a document the writer inserted
+ * (the reader learned its id from the writer's commit), and a write to a
+ * document the reader inserted (the writer found it after the reader's
+ * commit).
  */
-export function overlaps(reader: RecordedTransaction, writer: RecordedTransaction): Overlap[] {
+export function overlaps(
+  reader: RecordedTransaction,
+  writer: RecordedTransaction,
+  /** False for a hand-off (see Window.skipCausal): point reads do not count. */
+  pointReads = true,
+): Overlap[] {
   const found: Overlap[] = [];
   const pending = reader.snapshotTs + 1n;
+  const insertedByReader = new Set(reader.writes.filter((w) => w.op === "insert").map((w) => `${w.component}\u0000${w.id}`));
   for (const write of writer.writes) {
+    // Changing a document the reader inserted: the writer came after it.
+    if (insertedByReader.has(`${write.component}\u0000${write.id}`)) continue;
     for (const read of reader.reads) {
       if (read.component !== write.component || read.table !== write.table) continue;
+      if (read.index === BY_ID && (write.op === "insert" || !pointReads)) continue;
       for (const key of write.keys) {
         if (key.index === read.index && contains(read.interval, key.key, pending)) {
           found.push({ read, write, key });
@@ -115,7 +134,7 @@ export function reasonOf(o: Overlap): string {
   const range =
     r.index === BY_ID
       ? r.via === "write"
-        ? "the document it changes"
+        ? "by id (a document it changes)"
         : "by id"
       : `${r.index} [${r.shape}] ${r.order}, ${r.coverage === "ran out" ? "ran out (whole range)" : r.coverage === "limit" ? "up to its last row" : r.coverage}`;
   return `${r.table} ${range} ← ${o.write.op}`;
@@ -132,7 +151,28 @@ export function reasonOf(o: Overlap): string {
  * batch of thousands in one instant would otherwise pair all with all;
  * about as many transactions as a busy pool has in flight at once).
  */
-export type Window = { toleranceMs: number; maxDistance: number };
+export type Window = {
+  toleranceMs: number;
+  maxDistance: number;
+  /**
+   * Causally ordered pairs: one transaction scheduled the other (or the
+   * action that ran it), directly or through a chain, so the later started
+   * after the earlier committed and they never overlapped.
+   * - "sameKind" (default) leaves out such pairs of one kind: a
+   *   self-scheduling chain runs one at a time (the watchdog, cancelAll's
+   *   pages, the loop's iterations). A pair of two kinds is kept as a
+   *   stand-in for the same kinds' next, unrelated pair: the loop an enqueue
+   *   woke stands for the iteration that the next enqueue, at a higher
+   *   arrival rate, would overlap. But it is judged as a hand-off: only its
+   *   range reads count, not its point reads (a finalize reads the job row
+   *   the loop that scheduled it just wrote; no other loop iteration writes
+   *   that row meanwhile).
+   * - "all" leaves out every causal pair: only overlaps this run's timing
+   *   allowed remain.
+   * - "none" keeps them all, point reads included.
+   */
+  skipCausal: "none" | "sameKind" | "all";
+};
 
 /**
  * Defaults: 1 ms, because convex-test's commit clock runs up to 1 ms ahead
@@ -140,7 +180,7 @@ export type Window = { toleranceMs: number; maxDistance: number };
  * last commit time + 1 ns, and the next transaction starts at that, rounded
  * up to a ms); 10 transactions, the order of a pool's parallelism.
  */
-export const DEFAULT_WINDOW: Window = { toleranceMs: 1, maxDistance: 10 };
+export const DEFAULT_WINDOW: Window = { toleranceMs: 1, maxDistance: 10, skipCausal: "sameKind" };
 
 export type KindOf = (tx: RecordedTransaction) => string | null;
 
@@ -198,14 +238,18 @@ export type SharedDocs = {
 export type ConflictReport = {
   jobs: number;
   window: Window;
+  serial: string[];
   /** Committed transactions per kind (those the report pairs). */
   kinds: Record<string, number>;
   /** Transactions recorded but not paired: queries, failed mutations, excluded kinds. */
   skipped: number;
+  /** Pairs in the window left out because one transaction scheduled the other (see Window.skipCausal). */
+  causal: number;
   /** Every (reader, writer) kind pair with at least one pair in the window. */
   cells: PairCell[];
   /** Documents written by at least `hotThreshold` transactions, most first. */
   hot: Array<DocWriters & { perJob: number }>;
+  hotThreshold: number;
   /** Documents written by two or more kinds, grouped by table and writers. */
   shared: SharedDocs[];
 };
@@ -215,9 +259,14 @@ export type ReportOptions = {
   jobs: number;
   window?: Window;
   kindOf?: KindOf;
-  /** A document is hot when this many transactions wrote it (default 3). */
+  /**
+   * Kinds that never run alongside themselves by design (the loop: one
+   * generation at a time): two transactions of one of these are not paired.
+   */
+  serial?: readonly string[];
+  /** A document is hot when this many transactions wrote it (default 5). */
   hotThreshold?: number;
-  /** Hot documents listed at most (default 12). */
+  /** Hot documents listed at most (default 10). */
   hotLimit?: number;
 };
 
@@ -249,10 +298,10 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
     }
     return c;
   };
-  const judge = (reader: { tx: RecordedTransaction; kind: string }, writer: { tx: RecordedTransaction; kind: string }) => {
+  const judge = (reader: { tx: RecordedTransaction; kind: string }, writer: { tx: RecordedTransaction; kind: string }, handOff: boolean) => {
     const c = cell(reader.kind, writer.kind);
     c.pairs += 1;
-    const found = overlaps(reader.tx, writer.tx);
+    const found = overlaps(reader.tx, writer.tx, !handOff);
     if (found.length === 0) return;
     c.conflicts += 1;
     const seen = new Set<string>();
@@ -268,13 +317,37 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
       c.reasons.set(reason, r);
     }
   };
+  // Who scheduled whom: the transaction that inserted the scheduled-function
+  // row a transaction runs in.
+  const scheduler = new Map<string, RecordedTransaction>();
+  for (const { tx } of paired) {
+    for (const w of tx.writes) {
+      if (w.table === "_scheduled_functions" && w.op === "insert") scheduler.set(`${w.component}\u0000${w.id}`, tx);
+    }
+  }
+  const parentOf = (tx: RecordedTransaction) =>
+    tx.scheduledBy === null ? undefined : scheduler.get(`${tx.scheduledBy.component}\u0000${tx.scheduledBy.id}`);
+  const descends = (tx: RecordedTransaction, ancestor: RecordedTransaction) => {
+    for (let p = parentOf(tx), depth = 0; p !== undefined && depth < 1000; p = parentOf(p), depth++) {
+      if (p === ancestor) return true;
+    }
+    return false;
+  };
+  let causal = 0;
+  const serial = new Set(options.serial ?? []);
   for (let i = 0; i < paired.length; i++) {
     for (let j = i + 1; j < paired.length && j - i <= window.maxDistance; j++) {
       const a = paired[i]!;
       const b = paired[j]!;
       if (Math.abs(a.tx.atMs - b.tx.atMs) > window.toleranceMs) continue;
-      judge(a, b);
-      judge(b, a);
+      if (a.kind === b.kind && serial.has(a.kind)) continue;
+      const ordered = window.skipCausal !== "none" && (descends(b.tx, a.tx) || descends(a.tx, b.tx));
+      if (ordered && (window.skipCausal === "all" || a.kind === b.kind)) {
+        causal += 1;
+        continue;
+      }
+      judge(a, b, ordered);
+      judge(b, a, ordered);
     }
   }
 
@@ -297,11 +370,11 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
       for (const op of ops) if (!k.ops.includes(op)) k.ops.push(op);
     }
   }
-  const hotThreshold = options.hotThreshold ?? 3;
+  const hotThreshold = options.hotThreshold ?? 5;
   const hot = [...docs.values()]
     .filter((d) => d.writers >= hotThreshold)
     .sort((a, b) => b.writers - a.writers || a.table.localeCompare(b.table))
-    .slice(0, options.hotLimit ?? 12)
+    .slice(0, options.hotLimit ?? 10)
     .map((d) => ({ ...d, perJob: d.writers / jobs }));
   const shared = new Map<string, SharedDocs>();
   for (const d of docs.values()) {
@@ -319,8 +392,10 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
   return {
     jobs: options.jobs,
     window,
+    serial: [...serial],
     kinds,
     skipped: transactions.length - paired.length,
+    causal,
     cells: [...cells.values()]
       .map((c) => ({
         reader: c.reader,
@@ -334,6 +409,7 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
       }))
       .sort((a, b) => a.reader.localeCompare(b.reader) || a.writer.localeCompare(b.writer)),
     hot,
+    hotThreshold,
     shared: [...shared.values()].sort((a, b) => b.updaters - a.updaters || b.docs - a.docs || a.table.localeCompare(b.table)),
   };
 }
@@ -354,7 +430,7 @@ export function formatConflictReport(report: ConflictReport): string {
   const kinds = Object.keys(report.kinds).sort();
   const lines: string[] = [];
   lines.push(
-    `Conflict audit: ${report.jobs} jobs; window ±${report.window.toleranceMs} ms, ≤ ${report.window.maxDistance} transactions apart; ${report.skipped} recorded transactions not paired (queries, failed, excluded)`,
+    `Conflict audit: ${report.jobs} jobs; window ±${report.window.toleranceMs} ms, ≤ ${report.window.maxDistance} transactions apart${report.window.skipCausal === "none" ? "" : `, ${report.causal} causally ordered pairs${report.window.skipCausal === "sameKind" ? " of one kind" : ""} left out`}${report.serial.length > 0 ? `; ${report.serial.join(", ")} not paired with itself (one at a time by design)` : ""}; ${report.skipped} recorded transactions not paired (queries, failed, excluded)`,
   );
   lines.push("");
   lines.push("Transactions per job: " + kinds.map((k) => `${k} ${fmt(report.kinds[k]! / Math.max(report.jobs, 1))}`).join(", "));
@@ -381,7 +457,8 @@ export function formatConflictReport(report: ConflictReport): string {
     for (const r of c.reasons) lines.push(`  - ${r.reason}: ${r.pairs} pairs (e.g. ${r.example})`);
   }
   lines.push("");
-  lines.push(`Hot documents (written by ≥ ${report.hot.length > 0 ? Math.min(...report.hot.map((h) => h.writers)) : "-"} transactions; top ${report.hot.length}):`);
+  lines.push(`Hot documents (written by ≥ ${report.hotThreshold} transactions; the ${report.hot.length} most written):`);
+  if (report.hot.length === 0) lines.push("  none");
   for (const h of report.hot) {
     const by = Object.entries(h.byKind)
       .map(([k, v]) => `${k} ${v.txs} (${v.ops.join("/")})`)

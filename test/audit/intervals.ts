@@ -212,7 +212,8 @@ function showPart(p: KeyPart): string {
   if (p === PENDING_COMMIT_TS) return "commitTs";
   if (p === undefined) return "undefined";
   if (typeof p === "bigint") return `${p}n`;
-  if (typeof p === "string") return JSON.stringify(p.length > 24 ? `${p.slice(0, 21)}...` : p);
+  // Ids differ at their end (convex-test's are zero-padded counters).
+  if (typeof p === "string") return JSON.stringify(p.length > 20 ? `…${p.slice(-16)}` : p);
   if (typeof p === "object" && p !== null) return Array.isArray(p) ? "[...]" : "{...}";
   return String(p);
 }

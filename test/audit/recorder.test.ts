@@ -205,7 +205,7 @@ describe("points, by_id and by_creation_time", () => {
     const writer = await tx(async (db) => await db.patch(a!, { n: 2 }));
     expect(writer.reads).toMatchObject([{ index: "by_id", via: "write" }]);
     const other = await tx(async (db) => await db.patch(a!, { tag: "x" }));
-    expect(conflicts(writer, other)).toEqual(["items the document it changes ← patch"]);
+    expect(conflicts(writer, other)).toEqual(["items by id (a document it changes) ← patch"]);
   });
 
   test("a write touches the old and new key in every index, by_id and by_creation_time included", async () => {
@@ -281,7 +281,8 @@ describe("write sets", () => {
     });
     const nested = audit.transactions.slice(before);
     expect(nested).toHaveLength(1);
-    expect(nested[0]!.name).toBe("c/fns:count");
+    // The app is audited here too: its inline function comes first.
+    expect(nested[0]!.functions).toEqual(["custom", "c/fns:count", "c/fns:insertThenThrow"]);
     expect(nested[0]!.reads).toMatchObject([{ component: "c", index: "by_creation_time", coverage: "ran out" }]);
     expect(nested[0]!.writes).toEqual([]);
   });

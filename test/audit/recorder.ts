@@ -226,6 +226,10 @@ type RawWrite = { component: string; table: string; id: string; op: WriteOp; bef
 class OpenTransaction {
   functions: string[] = [];
   entry: string | null = null;
+  /** Component of the first function seen, and the scheduled function it runs in (convex-test's request metadata). */
+  firstComponent: string | null = null;
+  scheduledJob: string | null = null;
+  asked = false;
   reads: ReadRange[] = [];
   streams = new Map<DatabaseFake, Map<number, Stream>>();
   /** Writes per nesting level; a nested level that rolls back is dropped. */
@@ -464,6 +468,10 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
       seq: tx.seq,
       name: tx.entry ?? tx.functions[0] ?? "(unknown)",
       functions: tx.functions,
+      scheduledBy:
+        tx.scheduledJob === null || tx.firstComponent === null
+          ? null
+          : { component: tx.firstComponent, id: tx.scheduledJob },
       atMs: tx.atMs,
       snapshotTs: tx.snapshotTs,
       committed,
@@ -481,6 +489,7 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
   const noteFunction = (tx: OpenTransaction, json: string) => {
     const meta = JSON.parse(json) as { name: string; componentPath: string };
     const name = meta.componentPath === "" ? meta.name : `${meta.componentPath}/${meta.name}`;
+    tx.firstComponent ??= meta.componentPath;
     if (!tx.functions.includes(name)) tx.functions.push(name);
     if (tx.entry === null && audited(meta.componentPath)) tx.entry = name;
   };
@@ -521,14 +530,27 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     }
   };
   backend.asyncSyscall = (op: string, args: string) => {
-    if (current === null || !USER_OPS.has(op)) return original.asyncSyscall(op, args);
+    if (current === null || !(USER_OPS.has(op) || op === "1.0/runUdf")) return original.asyncSyscall(op, args);
     const tx = current;
-    // Which function asks: computed now (it reads the caller's context),
-    // delivered as a promise.
+    // Which function asks (a call of another function names its caller):
+    // computed now, from the caller's context, delivered as a promise.
     original
       .asyncSyscall("1.0/getFunctionMetadata", "{}")
       .then((json) => noteFunction(tx, json))
       .catch(() => {});
+    if (!tx.asked) {
+      // A scheduled function, and what it calls (an action's mutations
+      // too), carries the id of its scheduled-function row. Queries cannot
+      // ask; they are never paired anyway.
+      tx.asked = true;
+      original
+        .asyncSyscall("1.0/getRequestMetadata", "{}")
+        .then((json) => {
+          tx.scheduledJob = (JSON.parse(json) as { scheduledFunctionId: string | null }).scheduledFunctionId;
+        })
+        .catch(() => {});
+    }
+    if (!USER_OPS.has(op)) return original.asyncSyscall(op, args);
     const outer = active;
     active = { op, tx, used: false };
     try {
