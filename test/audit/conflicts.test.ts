@@ -17,7 +17,7 @@ import { PENDING_COMMIT_TS, coveredInterval, pointInterval, requestedInterval, t
 let seq = 0;
 function tx(name: string, atMs: number, reads: ReadRange[], writes: DocWrite[], extra: Partial<RecordedTransaction> = {}): RecordedTransaction {
   return {
-    seq: seq++, name: `pool/${name}`, functions: [`pool/${name}`], scheduledBy: null,
+    seq: seq++, name: `pool/${name}`, component: "pool", fn: name, functions: [`pool/${name}`], scheduledBy: null,
     atMs, snapshotTs: 100n, committed: true, reads, writes, ...extra,
   };
 }

@@ -69,8 +69,11 @@ export type DocWrite = {
 export type RecordedTransaction = {
   /** Order of the transaction among all top-level transactions of the backend. */
   seq: number;
-  /** Function path of its first call into an audited component ("workpool/loop:main"). */
+  /** Its first call into an audited component, with the component's path ("workpool/loop:main"). */
   name: string;
+  /** That call's component ("workpool", "workpool/batchWorker") and function ("loop:main"). */
+  component: string;
+  fn: string;
   /** Every function that read or wrote in it, or called another, in order ("jobs:signUp", "workpool/lib:enqueue"). */
   functions: string[];
   /**
@@ -184,21 +187,16 @@ export const DEFAULT_WINDOW: Window = { toleranceMs: 1, maxDistance: 10, skipCau
 
 export type KindOf = (tx: RecordedTransaction) => string | null;
 
-/** Default kind: the function path of the transaction's entry, without the component ("loop:main"). */
-export const kindByEntry: KindOf = (tx) => {
-  const slash = tx.name.lastIndexOf("/");
-  return slash === -1 ? tx.name : tx.name.slice(slash + 1);
-};
+/** Default kind: the function of the transaction's entry, without its component ("loop:main"). */
+export const kindByEntry: KindOf = (tx) => tx.fn;
 
 /**
- * A kind for each entry function, from a table ("loop:main" → "loop");
- * entries not listed keep their function path.
+ * A kind for each entry function, from a table keyed by function
+ * ("loop:main" → "loop") or, to tell components apart, by full name
+ * ("workpool/batchWorker/loop:loop"); entries not listed keep their function.
  */
 export function kindsByFunction(table: Record<string, string>): KindOf {
-  return (tx) => {
-    const fn = kindByEntry(tx)!;
-    return table[fn] ?? fn;
-  };
+  return (tx) => table[tx.name] ?? table[tx.fn] ?? tx.fn;
 }
 
 export type PairCell = {

@@ -271,7 +271,7 @@ describe("write sets", () => {
   test("a component's functions are named by path; a nested call that throws keeps its reads, not its writes", async () => {
     await t.mutation(components.c.fns.insert, { n: 1 });
     const inserted = audit.transactions.at(-1)!;
-    expect(inserted.name).toBe("c/fns:insert");
+    expect(inserted).toMatchObject({ name: "c/fns:insert", component: "c", fn: "fns:insert" });
     expect(inserted.writes).toMatchObject([{ component: "c", table: "items", op: "insert" }]);
 
     const before = audit.transactions.length;

@@ -225,7 +225,7 @@ type RawWrite = { component: string; table: string; id: string; op: WriteOp; bef
 
 class OpenTransaction {
   functions: string[] = [];
-  entry: string | null = null;
+  entry: { name: string; component: string; fn: string } | null = null;
   /** Component of the first function seen, and the scheduled function it runs in (convex-test's request metadata). */
   firstComponent: string | null = null;
   scheduledJob: string | null = null;
@@ -466,7 +466,9 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     }
     return {
       seq: tx.seq,
-      name: tx.entry ?? tx.functions[0] ?? "(unknown)",
+      name: tx.entry?.name ?? tx.functions[0] ?? "(unknown)",
+      component: tx.entry?.component ?? tx.firstComponent ?? "",
+      fn: tx.entry?.fn ?? tx.functions[0] ?? "(unknown)",
       functions: tx.functions,
       scheduledBy:
         tx.scheduledJob === null || tx.firstComponent === null
@@ -491,7 +493,7 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     const name = meta.componentPath === "" ? meta.name : `${meta.componentPath}/${meta.name}`;
     tx.firstComponent ??= meta.componentPath;
     if (!tx.functions.includes(name)) tx.functions.push(name);
-    if (tx.entry === null && audited(meta.componentPath)) tx.entry = name;
+    if (tx.entry === null && audited(meta.componentPath)) tx.entry = { name, component: meta.componentPath, fn: meta.name };
   };
 
   const patched = {

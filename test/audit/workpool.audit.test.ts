@@ -102,7 +102,7 @@ function checkAndReport(title: string, w: Workload, run: Awaited<ReturnType<type
   // execution of each query and mutation (actions are not transactions).
   const recorded: Record<string, number> = {};
   for (const tx of transactions) {
-    const fn = tx.name.replace(/^workpool\//, "");
+    const fn = tx.fn;
     recorded[fn] = (recorded[fn] ?? 0) + 1;
   }
   const transactional = Object.fromEntries(Object.entries(counts.byFunction).filter(([fn]) => fn !== "worker:runActions"));
