@@ -135,8 +135,8 @@ function checkAndReport(title: string, w: Workload, run: Awaited<ReturnType<type
 test("conflict audit: a steady stream of single enqueues with cancels (baseline, printed)", async () => {
   // 50 jobs 10 ms apart, each 120 ms long: about 12 would run at once, the
   // cap is 10. Every tenth job from the 4th is canceled while pending;
-  // every tenth from the 9th cancels the job enqueued 30 ms before it, then
-  // running.
+  // every tenth from the 9th cancels the job enqueued 30 ms before it, by
+  // then running (or, behind the cap, still queued).
   const steady: Workload = {
     jobs: 50,
     at: (i) => i * 10,
