@@ -247,6 +247,28 @@ describe("points, by_id and by_creation_time", () => {
   });
 });
 
+describe("system tables", () => {
+  test("db.system reads count: a point read of a scheduled function conflicts with its cancel, a scan with a new one", async () => {
+    let id = "";
+    const schedule = await t.run(async (ctx) => {
+      id = await ctx.scheduler.runAfter(60_000, components.c.fns.insert, { n: 1 });
+    }).then(() => audit.transactions.at(-1)!);
+    expect(schedule.writes).toMatchObject([{ table: "_scheduled_functions", op: "insert" }]);
+    const point = await t.run(async (ctx) => {
+      await ctx.db.system.get(id as Id<"_scheduled_functions">);
+    }).then(() => audit.transactions.at(-1)!);
+    const scan = await t.run(async (ctx) => {
+      await ctx.db.system.query("_scheduled_functions").collect();
+    }).then(() => audit.transactions.at(-1)!);
+    const cancel = await t.run(async (ctx) => {
+      await ctx.scheduler.cancel(id as Id<"_scheduled_functions">);
+    }).then(() => audit.transactions.at(-1)!);
+    expect(conflicts(point, cancel)).toEqual(["_scheduled_functions by id ← patch"]);
+    expect(conflicts(point, schedule)).toEqual([]);
+    expect(conflicts(scan, schedule)).toEqual(["_scheduled_functions by_creation_time [all] asc, ran out (whole range) ← insert"]);
+  });
+});
+
 describe("write sets", () => {
   test("a patch that changes nothing writes nothing", async () => {
     const [a] = await seed(1);
