@@ -246,6 +246,19 @@ test("external API: a POST enqueued with retry: false is not retried", async () 
   ]);
 });
 
+test("external API: a 404 thrown as a ConvexError reaches onComplete and status as errorData", async () => {
+  const t = setup();
+  const workId = await t.mutation(api.externalApi.postEvent, { endpoint: "/missing/hook", event: "signup" });
+  await runUntil(t, async () => (await t.query(api.externalApi.statuses, { workIds: [workId] }))[0]!.state === "finished");
+  const error = '{"status":404,"endpoint":"/missing/hook"}';
+  expect(await t.query(api.externalApi.statuses, { workIds: [workId] })).toMatchObject([
+    { state: "finished", outcome: "failed", error, errorData: { status: 404, endpoint: "/missing/hook" } },
+  ]);
+  expect(await t.run((ctx) => ctx.db.query("apiResults").collect())).toMatchObject([
+    { workId, endpoint: "/missing/hook", outcome: "failed", error, httpStatus: 404 },
+  ]);
+});
+
 test("status: pending while queued, then finished with its outcome, attempts and error", async () => {
   const t = setup();
   const ok = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
