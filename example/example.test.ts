@@ -51,6 +51,14 @@ async function advance(t: T, ms: number, stepMs = 60_000) {
   }
 }
 
+test("register returns the pool's component API, to call it directly", async () => {
+  const t = convexTest(schema, modules);
+  const emailWorkpool = workpool.register(t, "emailWorkpool");
+  const { workId } = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
+  expect(await t.query(emailWorkpool.lib.status, { id: workId })).toEqual({ state: "pending", previousAttempts: 0 });
+  expect(await t.query(emailWorkpool.lib.stats, {})).toMatchObject({ pending: 1, running: 0 });
+});
+
 test("sign-up sends a welcome email and onComplete logs it", async () => {
   const t = setup();
   const { workId } = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
