@@ -195,7 +195,7 @@ export async function settleReports(
     if (s.kind === "retry") {
       await requeue(ctx.db, work, s);
       logger.event("INFO", "completed", {
-        workId: work._id, fnName: work.fnName, outcome: "retry", attempts: s.attempts,
+        workId: work._id, fnName: work.fnName, outcome: "retry", status: "retrying", attempts: s.attempts,
         error: keptError(s.error), retryAt: s.retryAt,
       });
       continue;
@@ -207,7 +207,7 @@ export async function settleReports(
     const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
     expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
-      workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts,
+      workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts,
       ...(s.result.kind === "failed" ? { error: keptError(s.result.error) } : {}),
     });
   }
