@@ -48,10 +48,10 @@ function failure(e: unknown, job: { workId: string; fnName: string }, logger: Lo
   const errorData = errorDataOf(e);
   const bytes = errorData === undefined ? 0 : sizeOrInfinity(errorData);
   if (bytes > MAX_VALUE_BYTES) {
-    logger.warn(
-      `errorData of ${job.fnName} (${job.workId}) is ${bytes} bytes, above the ${MAX_VALUE_BYTES} bytes ` +
-        "a result may carry: onComplete gets the error text without it",
-    );
+    const why = Number.isFinite(bytes)
+      ? `is ${bytes} bytes, above the ${MAX_VALUE_BYTES} bytes a result may carry`
+      : "is not a Convex value";
+    logger.warn(`errorData of ${job.fnName} (${job.workId}) ${why}: onComplete gets the error text without it`);
   }
   return {
     kind: "failed",
