@@ -51,6 +51,14 @@ async function advance(t: T, ms: number, stepMs = 60_000) {
   }
 }
 
+test("register returns the pool's component API, to call it directly", async () => {
+  const t = convexTest(schema, modules);
+  const emailWorkpool = workpool.register(t, "emailWorkpool");
+  const { workId } = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
+  expect(await t.query(emailWorkpool.lib.status, { id: workId })).toEqual({ state: "pending", previousAttempts: 0 });
+  expect(await t.query(emailWorkpool.lib.stats, {})).toMatchObject({ pending: 1, running: 0 });
+});
+
 test("sign-up sends a welcome email and onComplete logs it", async () => {
   const t = setup();
   const { workId } = await t.mutation(api.emails.signUp, { email: "ada@example.com" });
@@ -243,6 +251,19 @@ test("external API: a POST enqueued with retry: false is not retried", async () 
   expect(await t.run((ctx) => ctx.db.query("apiCalls").collect())).toHaveLength(1);
   expect(await t.run((ctx) => ctx.db.query("apiResults").collect())).toMatchObject([
     { workId, endpoint: "/flaky/hook", outcome: "failed", error: "503 Service Unavailable: POST /flaky/hook" },
+  ]);
+});
+
+test("external API: a 404 thrown as a ConvexError reaches onComplete and status as errorData", async () => {
+  const t = setup();
+  const workId = await t.mutation(api.externalApi.postEvent, { endpoint: "/missing/hook", event: "signup" });
+  await runUntil(t, async () => (await t.query(api.externalApi.statuses, { workIds: [workId] }))[0]!.state === "finished");
+  const error = '{"status":404,"endpoint":"/missing/hook"}';
+  expect(await t.query(api.externalApi.statuses, { workIds: [workId] })).toMatchObject([
+    { state: "finished", outcome: "failed", error, errorData: { status: 404, endpoint: "/missing/hook" } },
+  ]);
+  expect(await t.run((ctx) => ctx.db.query("apiResults").collect())).toMatchObject([
+    { workId, endpoint: "/missing/hook", outcome: "failed", error, httpStatus: 404 },
   ]);
 });
 

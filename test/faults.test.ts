@@ -4,7 +4,7 @@
 // nothing is lost or doubled and the pool carries on.
 import type { FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { FINALIZE_MAX_ATTEMPTS, RECOVERY_INTERVAL_MS } from "../src/component/constants.js";
+import { FINALIZE_MAX_ATTEMPTS, RECOVERY_INTERVAL_MS, REPORT_RETRIES } from "../src/component/constants.js";
 import type { Failpoint } from "../src/component/faults.js";
 import { api, components } from "./fixture/_generated/api.js";
 import { advance, drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
@@ -146,6 +146,33 @@ describe("reports", () => {
     await drain(t);
     const done = await completions(t);
     expect(done.map((c) => c.workId)).toEqual([id]);
+    expect((await runs(t)).length).toBe(1);
+    quiet.mockRestore();
+  });
+
+  test("a failure whose report keeps failing ends without onComplete, and status keeps its error and errorData", async () => {
+    const quiet = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = initConvexTest();
+    // The batched report and all but the last one-by-one retry fail; the
+    // last try finishes the job without its onComplete.
+    failAt("report:afterSettle", REPORT_RETRIES);
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "r", throws: { kind: "ConvexError", value: { code: "DECLINED" } } }],
+      poolOptions: { statusTtl: Infinity },
+      callback: "record",
+    });
+    await drain(t);
+    expect(await completions(t)).toEqual([]);
+    expect(await t.query(api.pools.statusOne, { id: id! })).toEqual({
+      state: "finished",
+      outcome: "failed",
+      attempts: 1,
+      finishedAt: expect.any(Number),
+      error: '{"code":"DECLINED"}',
+      errorData: { code: "DECLINED" },
+      onCompleteError: "onComplete could not be run: reporting the result failed",
+    });
     expect((await runs(t)).length).toBe(1);
     quiet.mockRestore();
   });

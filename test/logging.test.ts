@@ -78,17 +78,36 @@ describe("logLevel INFO", () => {
       expect(started.startLag).toEqual(expect.any(Number));
       expect(started.startLag as number).toBeGreaterThanOrEqual(0);
     }
+    // `status` is the published package's name for the outcome.
     expect(events.find((e) => e.workId === id && e.event === "completed")).toMatchObject({
       outcome: "success",
+      status: "success",
       attempts: 1,
     });
     expect(events.find((e) => e.workId === bad && e.event === "completed")).toMatchObject({
       outcome: "failed",
+      status: "failed",
       attempts: 1,
       error: expect.stringContaining("logged failure"),
     });
     // A delayed job's start lag counts from its due time, not from enqueue.
     expect(events.find((e) => e.workId === bad && e.event === "started")!.startLag as number).toBeLessThan(2000);
+  });
+
+  test("a failed attempt that will retry logs completed with outcome retry (status retrying, the published name)", async () => {
+    const t = initConvexTest();
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "flaky", fail: "flake", failRuns: 1 }],
+      options: { retry: { maxAttempts: 2, initialBackoffMs: 10, base: 1 } },
+      poolOptions: { logLevel: "INFO" },
+    });
+    await runUntil(t, () => allFinished(t));
+    const completed = events.filter((e) => e.workId === id && e.event === "completed");
+    expect(completed).toMatchObject([
+      { outcome: "retry", status: "retrying", attempts: 1, error: "flake (run 1)" },
+      { outcome: "success", status: "success", attempts: 2 },
+    ]);
   });
 
   test("a job canceled while pending logs completed with outcome canceled", async () => {
@@ -102,7 +121,7 @@ describe("logLevel INFO", () => {
     await runUntil(t, () => allFinished(t));
     const mine = events.filter((e) => e.workId === id);
     expect(mine.map((e) => e.event)).toEqual(["enqueued", "completed"]);
-    expect(mine[1]).toMatchObject({ outcome: "canceled", attempts: 0 });
+    expect(mine[1]).toMatchObject({ outcome: "canceled", status: "canceled", attempts: 0 });
   });
 });
 
@@ -161,6 +180,9 @@ describe("logLevel REPORT (the default)", () => {
       }
       expect(report.windowMs as number).toBeGreaterThanOrEqual(REPORT_INTERVAL_MS);
       expect(report.completed).toBe((report.succeeded as number) + (report.failed as number) + (report.canceled as number));
+      // The published package's rate, for monitors written against it.
+      const ran = (report.succeeded as number) + (report.failed as number);
+      expect(report.permanentFailureRate).toBe(ran === 0 ? 0 : (report.failed as number) / ran);
     }
     // Once a minute: never two reports within a minute of each other.
     for (let i = 1; i < reports.length; i++) {

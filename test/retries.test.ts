@@ -86,7 +86,11 @@ describe("NonRetryableError", () => {
     const id = await enqueueAction(t, { tag: "nr", fail: "permanent", nonRetryable: true }, { retry: fast });
     await drain(t);
     expect(await runsOf(t, "nr")).toHaveLength(1);
-    expect((await completionsOf(t, id))[0]!.result).toEqual({ kind: "failed", error: "permanent (run 1)" });
+    expect((await completionsOf(t, id))[0]!.result).toEqual({
+      kind: "failed",
+      error: "permanent (run 1)",
+      errorData: { __convexWorkpoolNonRetryable: true, message: "permanent (run 1)" },
+    });
   });
 
   test("is recognised when thrown in a nested mutation and rethrown by the action", async () => {
@@ -99,7 +103,11 @@ describe("NonRetryableError", () => {
     });
     await drain(t);
     expect(await runsOf(t, "nested")).toHaveLength(1);
-    expect((await completionsOf(t, id!))[0]!.result).toEqual({ kind: "failed", error: "nested refusal" });
+    expect((await completionsOf(t, id!))[0]!.result).toEqual({
+      kind: "failed",
+      error: "nested refusal",
+      errorData: { __convexWorkpoolNonRetryable: true, message: "nested refusal" },
+    });
   });
 
   test("is recognised when thrown in a nested query and rethrown by the action", async () => {
@@ -112,7 +120,11 @@ describe("NonRetryableError", () => {
     });
     await drain(t);
     expect(await runsOf(t, "nested-query")).toHaveLength(1);
-    expect((await completionsOf(t, id!))[0]!.result).toEqual({ kind: "failed", error: "query refusal" });
+    expect((await completionsOf(t, id!))[0]!.result).toEqual({
+      kind: "failed",
+      error: "query refusal",
+      errorData: { __convexWorkpoolNonRetryable: true, message: "query refusal" },
+    });
   });
 });
 

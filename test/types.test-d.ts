@@ -12,6 +12,10 @@ import {
   type WorkId,
   type EnqueueOptions,
 } from "convex-workpool";
+import { defineTestApp, type TestConvex } from "convex-test";
+import type { Value } from "convex/values";
+import workpoolTest, { register } from "convex-workpool/test";
+import type { ComponentApi } from "convex-workpool/_generated/component.js";
 import { components } from "./fixture/_generated/api.js";
 import type { MutationCtx } from "./fixture/_generated/server.js";
 
@@ -103,6 +107,14 @@ describe("onComplete", () => {
     expectTypeOf<Infer<typeof vResultValidator>>().toEqualTypeOf<RunResult<any>>();
   });
 
+  test("a failed result may carry errorData, any Convex value", () => {
+    type Failed = Extract<RunResult, { kind: "failed" }>;
+    expectTypeOf<Failed["errorData"]>().toEqualTypeOf<Value | undefined>();
+    expectTypeOf<Failed>().toEqualTypeOf<{ kind: "failed"; error: string; errorData?: Value }>();
+    // Results without it (as older packages sent) are still RunResults.
+    expectTypeOf<{ kind: "failed"; error: string }>().toExtend<RunResult>();
+  });
+
   test("EnqueueOptions is generic in context and return value", () => {
     expectTypeOf<EnqueueOptions<{ a: 1 }, string>["context"]>().toEqualTypeOf<{ a: 1 } | undefined>();
   });
@@ -114,5 +126,24 @@ describe("status", () => {
     expectTypeOf<Extract<Status, { state: "finished" }>["outcome"]>().toEqualTypeOf<
       "success" | "failed" | "canceled" | undefined
     >();
+    expectTypeOf<Extract<Status, { state: "finished" }>["errorData"]>().toEqualTypeOf<Value | undefined>();
+  });
+});
+
+declare const t: TestConvex<any>;
+
+describe("the ./test export", () => {
+  test("register returns the component's ComponentApi; the name is optional", () => {
+    expectTypeOf(register(t, "emailWorkpool")).toEqualTypeOf<ComponentApi>();
+    expectTypeOf(register(t)).toEqualTypeOf<ComponentApi>();
+    expectTypeOf(workpoolTest.register).toEqualTypeOf(register);
+    // What it returns is what a Workpool takes.
+    new Workpool(register(t, "emailWorkpool"));
+  });
+
+  test("defineTestApp types app.components from register", () => {
+    const app = defineTestApp({ schema: {} as any, components: { emailWorkpool: workpoolTest } });
+    expectTypeOf(app.components.emailWorkpool).toEqualTypeOf<ComponentApi<"emailWorkpool">>();
+    new Workpool(app.components.emailWorkpool);
   });
 });

@@ -145,7 +145,7 @@ export const getStatus = query({
   handler: async (ctx, { workId }) => await emailPool.status(ctx, workId),
   // { state: "pending", previousAttempts }   waiting to start (or to retry)
   // { state: "running", previousAttempts }   an attempt is in flight
-  // { state: "finished", outcome, attempts, finishedAt, error? }
+  // { state: "finished", outcome, attempts, finishedAt, error?, errorData? }
   //   within statusTtl (default 24 h) of finishing; after it, { state: "finished" }
 });
 

@@ -1,8 +1,9 @@
 // Rate-limited calls to an external API that allows 2 requests at a time:
 // its pool's cap is 2, so however many calls are queued, at most 2 are in
 // flight. The service is simulated (no network): it records every request,
-// and endpoints containing "flaky" answer their first request with a 503.
-import { v } from "convex/values";
+// endpoints containing "flaky" answer their first request with a 503, and
+// those containing "missing" answer 404 with a ConvexError carrying it.
+import { ConvexError, v, type Value } from "convex/values";
 import { vResultValidator, vWorkIdValidator, type WorkId } from "convex-workpool";
 import { internal } from "./_generated/api.js";
 import { internalAction, internalMutation, mutation, query, type ActionCtx } from "./_generated/server.js";
@@ -55,11 +56,17 @@ export const recordResult = internalMutation({
       workId,
       endpoint: String(context.endpoint),
       outcome: result.kind,
-      ...(result.kind === "failed" ? { error: result.error } : {}),
+      ...(result.kind === "failed" ? { error: result.error, ...httpStatusIn(result.errorData) } : {}),
     });
     return null;
   },
 });
+
+/** A thrown ConvexError's data comes back whole as `errorData`: here, the service's status. */
+function httpStatusIn(errorData: Value | undefined): { httpStatus?: number } {
+  const status = (errorData as { status?: unknown } | null | undefined)?.status;
+  return typeof status === "number" ? { httpStatus: status } : {};
+}
 
 const vResponse = v.object({ status: v.number(), body: v.string() });
 
@@ -84,6 +91,7 @@ async function fakeService(ctx: ActionCtx, method: "GET" | "POST", endpoint: str
   try {
     const attempt: number = await ctx.runMutation(internal.externalApi.recordCall, { method, endpoint });
     if (endpoint.includes("flaky") && attempt === 1) throw new Error(`503 Service Unavailable: ${method} ${endpoint}`);
+    if (endpoint.includes("missing")) throw new ConvexError({ status: 404, endpoint });
     return { status: 200, body: `${method} ${endpoint} ${body}`.trim() };
   } finally {
     await ctx.runMutation(internal.gauges.leave, { name: "externalApi" });

@@ -35,6 +35,8 @@ export default defineSchema({
     endpoint: v.string(),
     outcome: v.union(v.literal("success"), v.literal("failed"), v.literal("canceled")),
     error: v.optional(v.string()),
+    /** The HTTP status a failed call's ConvexError carried (its errorData). */
+    httpStatus: v.optional(v.number()),
   }),
   /** Jobs of one kind in flight, and the most ever at once (gauges.ts). */
   gauges: defineTable({ name: v.string(), current: v.number(), max: v.number() }).index("by_name", ["name"]),

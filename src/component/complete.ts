@@ -8,11 +8,13 @@ import { v, type Infer } from "convex/values";
 import type { FunctionHandle } from "convex/server";
 import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transitions.js";
 import { rankOf } from "./core/plan.js";
+import { KEPT_ERROR_DATA_MAX_BYTES, KEPT_ERROR_MAX_BYTES } from "./constants.js";
+import { cutText } from "./core/text.js";
 import { errorMessage } from "./errors.js";
 import { releaseKey } from "./keys.js";
 import { failpoint } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
-import { deletePayload, loadValue } from "./payload.js";
+import { deletePayload, loadValue, sizeOf } from "./payload.js";
 import { vLogLevel, type RunResult } from "./validators.js";
 import { wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
@@ -24,6 +26,8 @@ export const vAttemptResult = v.union(
   v.object({
     kind: v.literal("failed"),
     error: v.string(),
+    /** The thrown ConvexError's data, at most MAX_VALUE_BYTES (worker.ts). */
+    errorData: v.optional(v.any()),
     nonRetryable: v.optional(v.boolean()),
   }),
 );
@@ -71,7 +75,7 @@ export async function runOnComplete(
     });
     return undefined;
   } catch (e) {
-    const message = errorMessage(e);
+    const message = keptError(errorMessage(e));
     logger.event("ERROR", "onCompleteFailed", {
       workId: work._id,
       fnName: work.fnName,
@@ -79,6 +83,22 @@ export async function runOnComplete(
     });
     return message;
   }
+}
+
+/** Error text as rows and log events keep it: cut to KEPT_ERROR_MAX_BYTES. */
+export function keptError(text: string): string {
+  return cutText(text, KEPT_ERROR_MAX_BYTES);
+}
+
+/**
+ * The fields of a failure that a finished row keeps for `status`: the error
+ * text, cut to KEPT_ERROR_MAX_BYTES, and errorData if it is at most
+ * KEPT_ERROR_DATA_MAX_BYTES (onComplete has the whole of both).
+ */
+function keptFailure(result: RunResult): { error?: string; errorData?: unknown } {
+  if (result.kind !== "failed") return {};
+  const keepData = result.errorData !== undefined && sizeOf(result.errorData) <= KEPT_ERROR_DATA_MAX_BYTES;
+  return { error: keptError(result.error), ...(keepData ? { errorData: result.errorData } : {}) };
 }
 
 /**
@@ -109,7 +129,7 @@ export async function writeOutcome(
     state: "finished",
     attempts,
     outcome: result.kind,
-    ...(result.kind === "failed" ? { error: result.error } : {}),
+    ...keptFailure(result),
     finishedAt: now,
     ...(expiresAt !== undefined ? { expiresAt } : {}),
     ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
@@ -139,7 +159,7 @@ async function requeue(
   await db.patch("work", work._id, {
     state: "pending",
     attempts: s.attempts,
-    lastError: s.error,
+    lastError: keptError(s.error),
     readyAt: s.retryAt,
   });
   // The job stays its key's head while it backs off: the key stays held.
@@ -175,8 +195,8 @@ export async function settleReports(
     if (s.kind === "retry") {
       await requeue(ctx.db, work, s);
       logger.event("INFO", "completed", {
-        workId: work._id, fnName: work.fnName, outcome: "retry", attempts: s.attempts,
-        error: s.error, retryAt: s.retryAt,
+        workId: work._id, fnName: work.fnName, outcome: "retry", status: "retrying", attempts: s.attempts,
+        error: keptError(s.error), retryAt: s.retryAt,
       });
       continue;
     }
@@ -187,8 +207,8 @@ export async function settleReports(
     const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
     expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
-      workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts,
-      ...(s.result.kind === "failed" ? { error: s.result.error } : {}),
+      workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts,
+      ...(s.result.kind === "failed" ? { error: keptError(s.result.error) } : {}),
     });
   }
   if (items.length === 0) return;
@@ -225,9 +245,15 @@ export const finalize = internalMutation({
     for (const workId of workIds) {
       const work = await ctx.db.get("work", workId);
       if (!work?.callbackPending || work.outcome === undefined) continue;
+      // The loop ends jobs as canceled, or failed by recovery (no errorData
+      // then, but a kept one is passed on all the same).
       const result: RunResult =
         work.outcome === "failed"
-          ? { kind: "failed", error: work.error ?? "" }
+          ? {
+              kind: "failed",
+              error: work.error ?? "",
+              ...(work.errorData !== undefined ? { errorData: work.errorData } : {}),
+            }
           : { kind: "canceled" };
       const onCompleteError = skipCallback
         ? `onComplete could not be run: its transaction failed ${(work.finalizeAttempts ?? 1) - 1} times`

@@ -44,6 +44,21 @@ export const MAX_VALUE_BYTES = CONVEX_DOCUMENT_MAX_BYTES - DOCUMENT_OVERHEAD_BYT
  * START_BATCH × 16 KiB = 2 MiB of them, far below the 16 MiB read limit.
  */
 export const INLINE_VALUE_MAX_BYTES = 16 * KIB;
+/**
+ * A failed job's error text, as kept in its row (`status`'s `error` and
+ * `onCompleteError`, the `lastError` of a job backing off) and in log
+ * events, is cut to this many UTF-8 bytes; onComplete gets the whole text.
+ * (Convex itself cuts error messages at 64 KiB, and a ConvexError's message
+ * built from object data at 16 KiB; under convex-test nothing does.)
+ */
+export const KEPT_ERROR_MAX_BYTES = 16 * KIB;
+/**
+ * A failed job's `errorData` (the thrown ConvexError's data) is kept in its
+ * row, and so returned by `status`, only up to this size; larger data goes
+ * to onComplete alone. Keeps finished rows small for the reads of the sweep
+ * and of `statusBatch`.
+ */
+export const KEPT_ERROR_DATA_MAX_BYTES = 16 * KIB;
 
 /** Jobs started per loop iteration at most (bounds reads and schedules). */
 export const START_BATCH = 128;
@@ -57,7 +72,9 @@ export const RECOVERY_BATCH = 32;
 export const SWEEP_BATCH = 64;
 /**
  * Queued work rows the loop examines per iteration at most, started or not
- * (canceled ones are skipped): 256 rows of at most 16 KiB is 4 MiB read.
+ * (canceled ones are skipped). Each holds at most 16 KiB of args, 16 KiB of
+ * context and, backing off, 16 KiB of lastError: 256 rows are at most
+ * 12 MiB read, and far less in practice.
  */
 export const START_SCAN_LIMIT = 256;
 /** Queue rows the periodic report counts at most (×100 ids per row). */

@@ -105,7 +105,7 @@ export const main = internalMutation({
       totals.canceled += 1;
       if (work.attempts > 0) totals.retriesCanceled += 1;
       if (await uncountDelayed(ctx.db, work)) totals.delayedCanceled += 1;
-      logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", attempts: work.attempts });
+      logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", status: "canceled", attempts: work.attempts });
     };
     const cancels = await ctx.db.query("pendingCancelation").take(CANCEL_BATCH);
     for (const request of cancels) {
@@ -151,7 +151,7 @@ export const main = internalMutation({
         count(totals, s);
         logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
         if (s.kind === "finish") {
-          logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts, error: reason });
+          logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts, error: reason });
         }
       }
     }
@@ -415,6 +415,9 @@ function logReport(
     backlog: backlog.backlog,
     ...(backlog.capped ? { backlogAtLeast: true } : {}),
     failureRate: ended === 0 ? 0 : c.failed / ended,
+    // The published package's name, for monitors written against it: the
+    // share of jobs that ran to an end (not canceled) that failed for good.
+    permanentFailureRate: c.succeeded + c.failed === 0 ? 0 : c.failed / (c.succeeded + c.failed),
   });
 }
 

@@ -71,13 +71,16 @@ export default defineSchema({
     runAt: v.number(),
     /** When the next (or current) attempt became due, epoch ms. */
     readyAt: v.number(),
-    /** Error of the latest failed attempt; set while backing off. */
+    /** Error of the latest failed attempt (cut to 16 KiB); set while backing off. */
     lastError: v.optional(v.string()),
     /** Set by the loop when cancel reaches a running job: no retry follows. */
     cancelRequested: v.optional(v.boolean()),
     // Filled in when state is "finished":
     outcome: v.optional(vResultKind),
+    /** Cut to KEPT_ERROR_MAX_BYTES; onComplete got the whole text. */
     error: v.optional(v.string()),
+    /** The ConvexError data of a failure, if at most KEPT_ERROR_DATA_MAX_BYTES. */
+    errorData: v.optional(v.any()),
     finishedAt: v.optional(v.number()),
     /** finishedAt + statusTtl; the row is deleted after it. */
     expiresAt: v.optional(v.number()),

@@ -1,7 +1,7 @@
 // Validators shared by the component's functions, its schema and the client.
 // Each validator is defined once here; the matching TypeScript type is
 // derived with `Infer` (or written out where the published API documents it).
-import { v, type Infer, type Validator, type VAny } from "convex/values";
+import { v, type Infer, type Validator, type Value, type VAny } from "convex/values";
 
 /** The three kinds of job a pool runs. */
 export const vFnType = v.union(
@@ -62,13 +62,21 @@ export const vResultKind = v.union(
 );
 export type ResultKind = Infer<typeof vResultKind>;
 
-/** The result handed to onComplete, with a typed return value. */
+/**
+ * The result handed to onComplete, with a typed return value. `errorData`
+ * is optional, so a handler written for results without it still validates.
+ */
 export function vRunResult<RV extends Validator<any, any, any> = VAny>(
   returnValue: RV,
 ) {
   return v.union(
     v.object({ kind: v.literal("success"), returnValue }),
-    v.object({ kind: v.literal("failed"), error: v.string() }),
+    v.object({
+      kind: v.literal("failed"),
+      error: v.string(),
+      // Any Convex value; typed as one (not `any`) to match RunResult.
+      errorData: v.optional(v.any() as VAny<Value>),
+    }),
     v.object({ kind: v.literal("canceled") }),
   );
 }
@@ -83,6 +91,13 @@ export type RunResult<Returns = unknown> =
       kind: "failed";
       /** The message of the last attempt's error. */
       error: string;
+      /**
+       * The `data` of the ConvexError the last attempt threw (null if it had
+       * none); absent for any other throw, and for data above 1 MiB less
+       * 4 KiB (MAX_VALUE_BYTES). A NonRetryableError's is
+       * `{ __convexWorkpoolNonRetryable: true, message }`.
+       */
+      errorData?: Value;
     }
   | { kind: "canceled" };
 
@@ -129,6 +144,8 @@ export const vStatus = v.union(
     attempts: v.optional(v.number()),
     finishedAt: v.optional(v.number()),
     error: v.optional(v.string()),
+    /** The failed job's errorData, when it was kept (at most 16 KiB). */
+    errorData: v.optional(v.any() as VAny<Value>),
     /** What onComplete threw, if it did (it is not run again). */
     onCompleteError: v.optional(v.string()),
   }),

@@ -8,12 +8,12 @@
 // - runMutation: one mutation runs one mutation or query job and settles it in
 //   the same transaction (the user's writes, onComplete and our bookkeeping
 //   commit together, or not at all).
-import { v, getConvexSize, type Value } from "convex/values";
+import { v } from "convex/values";
 import type { FunctionHandle } from "convex/server";
-import { REPORT_FLUSH_BYTES, REPORT_FLUSH_ITEMS, REPORT_RETRIES } from "./constants.js";
-import { errorMessage, isNonRetryableError } from "./errors.js";
+import { MAX_VALUE_BYTES, REPORT_FLUSH_BYTES, REPORT_FLUSH_ITEMS, REPORT_RETRIES } from "./constants.js";
+import { errorDataOf, errorMessage, isNonRetryableError } from "./errors.js";
 import { createLogger, type Logger } from "./logging.js";
-import { loadValue } from "./payload.js";
+import { loadValue, sizeOf } from "./payload.js";
 import { settleReports, type Report } from "./complete.js";
 import { vLogLevel, type LogLevel } from "./validators.js";
 import { internal } from "./_generated/api.js";
@@ -29,9 +29,43 @@ export const vJobToRun = v.object({
   argsPayloadId: v.optional(v.id("payload")),
 });
 
-/** The result of a throw, as a report carries it. */
-function failure(e: unknown): Report["result"] {
-  return { kind: "failed", error: errorMessage(e), nonRetryable: isNonRetryableError(e) || undefined };
+/** Size of a value in bytes; Infinity for one Convex cannot store. */
+function sizeOrInfinity(value: unknown): number {
+  try {
+    return sizeOf(value);
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * The result of a throw, as a report carries it: the error text and, for a
+ * ConvexError, its data as `errorData`. Data above MAX_VALUE_BYTES (which
+ * args and context are held to as well) is left out, with a warning: it
+ * could not be handed on in one report or onComplete call.
+ */
+function failure(e: unknown, job: { workId: string; fnName: string }, logger: Logger): Report["result"] {
+  const errorData = errorDataOf(e);
+  const bytes = errorData === undefined ? 0 : sizeOrInfinity(errorData);
+  if (bytes > MAX_VALUE_BYTES) {
+    const why = Number.isFinite(bytes)
+      ? `is ${bytes} bytes, above the ${MAX_VALUE_BYTES} bytes a result may carry`
+      : "is not a Convex value";
+    logger.warn(`errorData of ${job.fnName} (${job.workId}) ${why}: onComplete gets the error text without it`);
+  }
+  return {
+    kind: "failed",
+    error: errorMessage(e),
+    ...(errorData !== undefined && bytes <= MAX_VALUE_BYTES ? { errorData } : {}),
+    ...(isNonRetryableError(e) ? { nonRetryable: true } : {}),
+  };
+}
+
+/** Bytes a result adds to a report. */
+function resultBytes(result: Report["result"]): number {
+  return result.kind === "success"
+    ? sizeOrInfinity(result.returnValue ?? null)
+    : sizeOrInfinity(result.error) + sizeOrInfinity(result.errorData);
 }
 
 export const runActions = internalAction({
@@ -52,7 +86,7 @@ export const runActions = internalAction({
           const returnValue: unknown = await ctx.runAction(handle, args ?? {});
           result = { kind: "success", returnValue };
         } catch (e) {
-          result = failure(e);
+          result = failure(e, job, logger);
         }
         await reporter.add({ workId: job.workId, attempt: job.attempt, result });
       }),
@@ -101,8 +135,7 @@ class Reporter {
     let bytes = 0;
     let n = 0;
     while (n < this.queue.length && n < REPORT_FLUSH_ITEMS) {
-      const r = this.queue[n]!.report.result;
-      const size = r.kind === "success" ? getConvexSize((r.returnValue ?? null) as Value) : 0;
+      const size = resultBytes(this.queue[n]!.report.result);
       if (n > 0 && bytes + size > REPORT_FLUSH_BYTES) break;
       bytes += size;
       n += 1;
@@ -161,7 +194,7 @@ export const runMutation = internalMutation({
           : await ctx.runMutation(job.fnHandle as FunctionHandle<"mutation">, args ?? {});
       result = { kind: "success", returnValue };
     } catch (e) {
-      result = failure(e);
+      result = failure(e, job, logger);
     }
     // The user's function cannot write our tables, so `work` is still current.
     await settleReports(ctx, [{ workId: job.workId, attempt: job.attempt, result }], logger, work);

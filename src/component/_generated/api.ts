@@ -15,6 +15,7 @@ import type * as core_plan from "../core/plan.js";
 import type * as core_retry from "../core/retry.js";
 import type * as core_stats from "../core/stats.js";
 import type * as core_status from "../core/status.js";
+import type * as core_text from "../core/text.js";
 import type * as core_transitions from "../core/transitions.js";
 import type * as core_validation from "../core/validation.js";
 import type * as errors from "../errors.js";
@@ -46,6 +47,7 @@ declare const fullApi: ApiFromModules<{
   "core/retry": typeof core_retry;
   "core/stats": typeof core_stats;
   "core/status": typeof core_status;
+  "core/text": typeof core_text;
   "core/transitions": typeof core_transitions;
   "core/validation": typeof core_validation;
   errors: typeof errors;

@@ -149,6 +149,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
         | {
             attempts?: number;
             error?: string;
+            errorData?: any;
             finishedAt?: number;
             onCompleteError?: string;
             outcome?: "success" | "failed" | "canceled";
@@ -166,6 +167,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
           | {
               attempts?: number;
               error?: string;
+              errorData?: any;
               finishedAt?: number;
               onCompleteError?: string;
               outcome?: "success" | "failed" | "canceled";

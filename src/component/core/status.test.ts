@@ -96,6 +96,23 @@ describe("finished jobs within their retention", () => {
     });
   });
 
+  test("a failure with kept errorData reports it beside the error, null included", () => {
+    for (const errorData of [{ code: "E", n: 1 }, null]) {
+      const status = statusOf(
+        finished({ outcome: "failed", error: "boom", errorData }),
+        FINISHED_AT + SECOND,
+      );
+      expect(status).toStrictEqual({
+        state: "finished",
+        outcome: "failed",
+        attempts: 1,
+        finishedAt: FINISHED_AT,
+        error: "boom",
+        errorData,
+      });
+    }
+  });
+
   test("a cancellation reports canceled with the attempts that ran, and no error", () => {
     const status = statusOf(
       finished({ outcome: "canceled", attempts: 0 }),
@@ -135,7 +152,7 @@ describe("finished jobs past their retention", () => {
   test("an outcome past its expiry reads as plain finished, even before the sweep deletes the row", () => {
     expect(
       statusOf(
-        finished({ outcome: "failed", error: "boom" }),
+        finished({ outcome: "failed", error: "boom", errorData: { code: "E" } }),
         EXPIRES_AT + SECOND,
       ),
     ).toStrictEqual({

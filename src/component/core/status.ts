@@ -7,6 +7,7 @@ export type StatusSource = {
   attempts: number;
   outcome?: ResultKind;
   error?: string;
+  errorData?: Extract<Status, { state: "finished" }>["errorData"];
   finishedAt?: number;
   expiresAt?: number;
   onCompleteError?: string;
@@ -34,6 +35,7 @@ export function statusOf(row: StatusSource | null, nowMs: number): Status {
     attempts: row.attempts,
     ...(row.finishedAt !== undefined ? { finishedAt: row.finishedAt } : {}),
     ...(row.error !== undefined ? { error: row.error } : {}),
+    ...(row.errorData !== undefined ? { errorData: row.errorData } : {}),
     ...(row.onCompleteError !== undefined ? { onCompleteError: row.onCompleteError } : {}),
   };
 }

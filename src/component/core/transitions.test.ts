@@ -153,6 +153,24 @@ describe("settle: failure of an action with a retry behavior", () => {
     });
   });
 
+  test("a final failure hands on that attempt's errorData, null included; none is made up", () => {
+    const data = { code: "RATE_LIMITED", retryAfterMs: 500 };
+    for (const errorData of [data, null, "text"]) {
+      expect(
+        settle(action(4), { kind: "failed", error: "x", errorData }, NOW, unusedRandom),
+      ).toEqual({ kind: "finish", result: { kind: "failed", error: "x", errorData }, attempts: 5 });
+    }
+    const plain = settle(action(4), failure, NOW, unusedRandom);
+    expect(plain.kind === "finish" && "errorData" in plain.result).toBe(false);
+    // A mutation, and a NonRetryableError, finish at once with theirs.
+    expect(
+      settle({ fnType: "mutation", attempts: 0 }, { kind: "failed", error: "x", errorData: data }, NOW, unusedRandom),
+    ).toMatchObject({ kind: "finish", result: { errorData: data } });
+    expect(
+      settle(action(0), { ...nonRetryable, errorData: data }, NOW, unusedRandom),
+    ).toMatchObject({ kind: "finish", result: { errorData: data } });
+  });
+
   test("maxAttempts 1 means a failed action never retries", () => {
     const once: RetryBehavior = {
       maxAttempts: 1,

@@ -8,6 +8,8 @@
 //   running ──cancel──▶ running, cancelRequested: its attempt ends on its own;
 //                       a failure that would retry ends as canceled instead.
 import type { FnType, RetryBehavior, RunResult } from "../validators.js";
+
+type FailedResult = Extract<RunResult, { kind: "failed" }>;
 import { backoffMs } from "./backoff.js";
 
 /** How one attempt ended, as the worker saw it. */
@@ -16,6 +18,8 @@ export type AttemptResult =
   | {
       kind: "failed";
       error: string;
+      /** The thrown ConvexError's data, handed on to onComplete if this attempt is the last. */
+      errorData?: FailedResult["errorData"];
       /** A NonRetryableError: fail now whatever the retry policy. */
       nonRetryable?: boolean;
     };
@@ -59,7 +63,11 @@ export function settle(
   if (result.kind === "success") {
     return { kind: "finish", result, attempts };
   }
-  const failed: RunResult = { kind: "failed", error: result.error };
+  const failed: RunResult = {
+    kind: "failed",
+    error: result.error,
+    ...(result.errorData !== undefined ? { errorData: result.errorData } : {}),
+  };
   const behavior = job.retryBehavior;
   const mayRetry =
     job.fnType === "action" &&
