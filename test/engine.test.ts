@@ -58,6 +58,28 @@ describe("each kind of job", () => {
     },
   );
 
+  test("query jobs run from a worker action, so their reads join no mutation's read set; mutations still run in one", async () => {
+    const t = initConvexTest();
+    await t.mutation(api.pools.enqueue, {
+      kind: "query",
+      args: [{ tag: "q1" }, { tag: "q2" }, { tag: "q3", fail: "no" }],
+      batch: true,
+      callback: "record",
+    });
+    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "m1" }], callback: "record" });
+    await drain(t);
+    const s = await snapshot(t);
+    // One worker action ran the three queries (started together); the
+    // mutation job had a worker mutation of its own.
+    expect(s.scheduledByName["worker:runActions"]).toBe(1);
+    expect(s.scheduledByName["worker:runMutation"]).toBe(1);
+    const done = await completions(t);
+    const byTag = Object.fromEntries(done.map((c) => [c.result.kind === "success" ? c.result.returnValue.tag : "failed", c.result.kind]));
+    expect(byTag).toEqual({ q1: "success", q2: "success", m1: "success", failed: "failed" });
+    // A failed query is not retried: it ran once and ended.
+    expect(done).toHaveLength(4);
+  });
+
   test("a failed mutation's writes roll back, and onComplete still runs", async () => {
     const t = initConvexTest();
     await t.mutation(api.pools.enqueue, {

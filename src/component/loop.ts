@@ -298,9 +298,10 @@ export const main = internalMutation({
 });
 
 /**
- * Marks jobs running and hands them to workers: action jobs in groups of up
- * to ACTION_GROUP_SIZE per worker action, each mutation or query job in a
- * worker mutation of its own (its own transaction).
+ * Marks jobs running and hands them to workers: action and query jobs in
+ * groups of up to ACTION_GROUP_SIZE per worker action (a query read from an
+ * action has a snapshot of its own), each mutation job in a worker mutation
+ * of its own (its own transaction).
  */
 async function startJobs(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
@@ -315,11 +316,12 @@ async function startJobs(
     attempt: w.attempts,
     fnHandle: w.fnHandle,
     fnName: w.fnName,
+    ...(w.fnType === "query" ? { fnType: "query" as const } : {}),
     ...(w.argsPayloadId !== undefined ? { argsPayloadId: w.argsPayloadId } : { fnArgs: w.fnArgs }),
   });
-  const actions = jobs.filter((w) => w.fnType === "action");
-  for (let i = 0; i < actions.length; i += ACTION_GROUP_SIZE) {
-    const group = actions.slice(i, i + ACTION_GROUP_SIZE);
+  const inActions = jobs.filter((w) => w.fnType !== "mutation");
+  for (let i = 0; i < inActions.length; i += ACTION_GROUP_SIZE) {
+    const group = inActions.slice(i, i + ACTION_GROUP_SIZE);
     const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runActions, {
       jobs: group.map(toRun),
       logLevel,
@@ -327,10 +329,10 @@ async function startJobs(
     for (const w of group) running.set(w._id, { workId: w._id, attempt: w.attempts, startedAt: now, scheduledId });
   }
   for (const w of jobs) {
-    if (w.fnType === "action") continue;
+    if (w.fnType !== "mutation") continue;
     const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runMutation, {
       job: toRun(w),
-      fnType: w.fnType,
+      fnType: "mutation",
       logLevel,
     });
     running.set(w._id, { workId: w._id, attempt: w.attempts, startedAt: now, scheduledId });
