@@ -10,6 +10,7 @@ import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transit
 import { rankOf } from "./core/plan.js";
 import { errorMessage } from "./errors.js";
 import { releaseKey } from "./keys.js";
+import { queueJobs, type Queuer } from "./queues.js";
 import { failpoint } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload, loadValue } from "./payload.js";
@@ -91,12 +92,13 @@ export async function writeOutcome(
   work: Doc<"work">,
   outcome: { result: RunResult; attempts: number; now: number },
   extra: { callbackPending?: boolean; onCompleteError?: string },
+  by: Queuer,
 ): Promise<{ expiresAt?: number }> {
   await deletePayload(db, work.argsPayloadId);
   if (work.statusTtl === 0 && !extra.callbackPending) {
     await deletePayload(db, work.onComplete?.contextPayloadId);
     await db.delete("work", work._id);
-    await releaseKey(db, work);
+    await releaseKey(db, work, by);
     return {};
   }
   const { result, attempts, now } = outcome;
@@ -115,7 +117,7 @@ export async function writeOutcome(
     ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
     ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
   });
-  await releaseKey(db, work);
+  await releaseKey(db, work, by);
   return expiresAt !== undefined ? { expiresAt } : {};
 }
 
@@ -135,6 +137,7 @@ async function requeue(
   db: MutationCtx["db"],
   work: Doc<"work">,
   s: Extract<Settlement, { kind: "retry" }>,
+  by: Queuer,
 ) {
   await db.patch("work", work._id, {
     state: "pending",
@@ -143,7 +146,7 @@ async function requeue(
     readyAt: s.retryAt,
   });
   // The job stays its key's head while it backs off: the key stays held.
-  await db.insert("pendingStart", { readyAt: s.retryAt, workIds: [work._id], rank: rankOf(work.priority) });
+  await queueJobs(db, by, { readyAt: s.retryAt, workIds: [work._id], rank: rankOf(work.priority) });
 }
 
 /**
@@ -173,7 +176,7 @@ export async function settleReports(
     count(tally, s);
     items.push({ workId: work._id, attempt: report.attempt });
     if (s.kind === "retry") {
-      await requeue(ctx.db, work, s);
+      await requeue(ctx.db, work, s, "writer");
       logger.event("INFO", "completed", {
         workId: work._id, fnName: work.fnName, outcome: "retry", attempts: s.attempts,
         error: s.error, retryAt: s.retryAt,
@@ -184,7 +187,13 @@ export async function settleReports(
     if (report.skipCallback === undefined && wantsCallback(work.onComplete, s.result.kind)) {
       onCompleteError = await runOnComplete(ctx, work, s.result, logger);
     }
-    const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
+    const written = await writeOutcome(
+      ctx.db,
+      work,
+      { result: s.result, attempts: s.attempts, now },
+      { onCompleteError },
+      "writer",
+    );
     expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
       workId: work._id, fnName: work.fnName, outcome: s.result.kind, attempts: s.attempts,
@@ -193,7 +202,12 @@ export async function settleReports(
   }
   if (items.length === 0) return;
   failpoint("report:afterSettle");
-  await ctx.db.insert("pendingCompletion", { items, ...tally, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+  await ctx.db.insert("pendingCompletion", {
+    items,
+    ...tally,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    segment: ctx.db.vars.commitTs,
+  });
   await wakeLoop(ctx, now);
 }
 
@@ -256,6 +270,7 @@ export const finalize = internalMutation({
         canceled: 0,
         retries: 0,
         expiresAt: earliestExpiry,
+        segment: ctx.db.vars.commitTs,
       });
       await wakeLoop(ctx, Date.now());
     }
@@ -276,10 +291,10 @@ export async function settleInLoop(
   now: number,
 ): Promise<{ callbackPending: boolean; expiresAt?: number }> {
   if (s.kind === "retry") {
-    await requeue(db, work, s);
+    await requeue(db, work, s, "loop");
     return { callbackPending: false };
   }
   const callbackPending = wantsCallback(work.onComplete, s.result.kind);
-  const written = await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending });
+  const written = await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending }, "loop");
   return { callbackPending, ...written };
 }
