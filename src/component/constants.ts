@@ -211,6 +211,6 @@ export const LOOP_MAX_QUERIES =
   2 * PRIORITY_QUEUES + START_SCAN_LIMIT + // the queues (inbox and startQueue), then each job examined
   1 + SWEEP_BATCH + 1 + // expired rows, their payloads, the next expiry
   2 + // delayed counts, and the next one
-  2 + // the backlog count (startQueue and inbox)
+  1 + PRIORITY_QUEUES + // the backlog count (startQueue, and the inbox of each priority)
   1 + // the next job due
   LOOP_GUARD_READS;

@@ -421,15 +421,14 @@ async function guardAgainstLateWriters(db: MutationCtx["db"], snapshotTs: bigint
  * are counted until the loop reaches them.
  */
 async function countBacklog(db: MutationCtx["db"], snapshotTs: bigint) {
-  const sorted = await db.query("startQueue").take(REPORT_BACKLOG_SCAN_ROWS + 1);
-  const inbox = await db
-    .query("pendingStart")
-    .withIndex("by_rank_segment", (q) => q.gte("rank", 0).lte("rank", PRIORITY_COUNT))
-    .take(REPORT_BACKLOG_SCAN_ROWS + 1);
-  // Rows committed after the snapshot are invisible here anyway; the range
-  // is bounded by rank only, so a concurrent insert can still conflict with
-  // this once-a-minute read (rare, and only when the report is due).
-  const rows = [...sorted, ...inbox];
+  const rows: { workIds: unknown[] }[] = await db.query("startQueue").take(REPORT_BACKLOG_SCAN_ROWS + 1);
+  for (let rank = 0; rank < PRIORITY_COUNT && rows.length <= REPORT_BACKLOG_SCAN_ROWS; rank++) {
+    const inbox = await db
+      .query("pendingStart")
+      .withIndex("by_rank_segment", (q) => q.eq("rank", rank).lte("segment", snapshotTs))
+      .take(REPORT_BACKLOG_SCAN_ROWS + 1 - rows.length);
+    rows.push(...inbox);
+  }
   const counted = rows.slice(0, REPORT_BACKLOG_SCAN_ROWS);
   return {
     backlog: counted.reduce((n, row) => n + row.workIds.length, 0),
@@ -651,11 +650,9 @@ async function openQueue(
     budget,
   );
   // Opened after the moves: rows moved now are not due, so none is in range.
+  const dueRows = db.query("startQueue").withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now));
   const sorted = new Source(
-    db
-      .query("startQueue")
-      .withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now))
-      [Symbol.asyncIterator](),
+    dueRows[Symbol.asyncIterator](),
     (row) => db.delete("startQueue", row._id as Id<"startQueue">),
     (row, workIds) => db.patch("startQueue", row._id as Id<"startQueue">, { workIds }),
     budget,
