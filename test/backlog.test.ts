@@ -65,7 +65,7 @@ test(`a backlog of ${N} jobs drains with every loop iteration within its bounds`
   await drain(t, 1_000_000);
 
   const s = await snapshot(t);
-  expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, pendingCompletion: 0 });
+  expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, pendingCompletion: 0 });
   expect(s.pendingScheduled).toEqual([]);
   // Read page by page: one transaction may read at most 32,000 documents.
   const results: string[] = [];

@@ -582,7 +582,7 @@ describe("randomized interleavings", () => {
         }
       }
       const s = await snapshot(t);
-      expect(s.counts).toMatchObject({ pendingStart: 0, pendingCancelation: 0, pendingCompletion: 0 });
+      expect(s.counts).toMatchObject({ pendingStart: 0, startQueue: 0, pendingCancelation: 0, pendingCompletion: 0 });
       expect(s.runStatus?.state).toBe("idle");
     },
   );

@@ -58,6 +58,28 @@ describe("each kind of job", () => {
     },
   );
 
+  test("query jobs run from a worker action, so their reads join no mutation's read set; mutations still run in one", async () => {
+    const t = initConvexTest();
+    await t.mutation(api.pools.enqueue, {
+      kind: "query",
+      args: [{ tag: "q1" }, { tag: "q2" }, { tag: "q3", fail: "no" }],
+      batch: true,
+      callback: "record",
+    });
+    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "m1" }], callback: "record" });
+    await drain(t);
+    const s = await snapshot(t);
+    // One worker action ran the three queries (started together); the
+    // mutation job had a worker mutation of its own.
+    expect(s.scheduledByName["worker:runActions"]).toBe(1);
+    expect(s.scheduledByName["worker:runMutation"]).toBe(1);
+    const done = await completions(t);
+    const byTag = Object.fromEntries(done.map((c) => [c.result.kind === "success" ? c.result.returnValue.tag : "failed", c.result.kind]));
+    expect(byTag).toEqual({ q1: "success", q2: "success", m1: "success", failed: "failed" });
+    // A failed query is not retried: it ran once and ended.
+    expect(done).toHaveLength(4);
+  });
+
   test("a failed mutation's writes roll back, and onComplete still runs", async () => {
     const t = initConvexTest();
     await t.mutation(api.pools.enqueue, {
@@ -265,7 +287,7 @@ describe("transactions", () => {
     expect(await runsOf(t, "ghost")).toHaveLength(0);
     expect(await completions(t)).toHaveLength(0);
     const s = await snapshot(t);
-    expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, runStatus: 0, poolState: 0 });
+    expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, runStatus: 0, poolState: 0 });
     expect(s.pendingScheduled).toEqual([]);
   });
 
@@ -301,7 +323,7 @@ describe("idle", () => {
     expect(s.pendingScheduled).toEqual([]);
     expect(s.runStatus?.state).toBe("idle");
     expect(s.poolState?.running).toEqual([]);
-    expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, pendingCompletion: 0 });
+    expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, pendingCompletion: 0 });
     expect(vi.getTimerCount()).toBe(0);
   });
 });

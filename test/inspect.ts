@@ -9,6 +9,7 @@ const TABLES = [
   "work",
   "payload",
   "pendingStart",
+  "startQueue",
   "pendingCompletion",
   "pendingCancelation",
   "cancelAllRequest",

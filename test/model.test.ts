@@ -344,7 +344,7 @@ async function runSequence(ops: Op[]) {
   const s = await snapshot(t);
   expect(s.pendingScheduled).toEqual([]);
   expect(s.poolState?.running ?? []).toEqual([]);
-  expect(s.counts).toMatchObject({ pendingStart: 0, pendingCompletion: 0, pendingCancelation: 0, cancelAllRequest: 0 });
+  expect(s.counts).toMatchObject({ pendingStart: 0, startQueue: 0, pendingCompletion: 0, pendingCancelation: 0, cancelAllRequest: 0 });
 }
 
 const T0 = new Date("2026-01-01T00:00:00Z").getTime();

@@ -42,6 +42,6 @@ test("the same batch from one mutation fails whole: nothing is enqueued", async 
     t.mutation(api.pools.enqueue, { kind: "digest", args: big(), batch: true, callback: "record" }),
   ).rejects.toThrow();
   const s = await snapshot(t);
-  expect(s.counts).toMatchObject({ work: 0, payload: 0, pendingStart: 0 });
+  expect(s.counts).toMatchObject({ work: 0, payload: 0, pendingStart: 0, startQueue: 0 });
   expect(s.pendingScheduled).toEqual([]);
 });

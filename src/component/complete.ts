@@ -12,6 +12,7 @@ import { KEPT_ERROR_DATA_MAX_BYTES, KEPT_ERROR_MAX_BYTES } from "./constants.js"
 import { cutText } from "./core/text.js";
 import { errorMessage } from "./errors.js";
 import { releaseKey } from "./keys.js";
+import { queueJobs, type Queuer } from "./queues.js";
 import { failpoint } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload, loadValue, sizeOf } from "./payload.js";
@@ -111,12 +112,13 @@ export async function writeOutcome(
   work: Doc<"work">,
   outcome: { result: RunResult; attempts: number; now: number },
   extra: { callbackPending?: boolean; onCompleteError?: string },
+  by: Queuer,
 ): Promise<{ expiresAt?: number }> {
   await deletePayload(db, work.argsPayloadId);
   if (work.statusTtl === 0 && !extra.callbackPending) {
     await deletePayload(db, work.onComplete?.contextPayloadId);
     await db.delete("work", work._id);
-    await releaseKey(db, work);
+    await releaseKey(db, work, by);
     return {};
   }
   const { result, attempts, now } = outcome;
@@ -135,7 +137,7 @@ export async function writeOutcome(
     ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
     ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
   });
-  await releaseKey(db, work);
+  await releaseKey(db, work, by);
   return expiresAt !== undefined ? { expiresAt } : {};
 }
 
@@ -155,6 +157,7 @@ async function requeue(
   db: MutationCtx["db"],
   work: Doc<"work">,
   s: Extract<Settlement, { kind: "retry" }>,
+  by: Queuer,
 ) {
   await db.patch("work", work._id, {
     state: "pending",
@@ -163,7 +166,7 @@ async function requeue(
     readyAt: s.retryAt,
   });
   // The job stays its key's head while it backs off: the key stays held.
-  await db.insert("pendingStart", { readyAt: s.retryAt, workIds: [work._id], rank: rankOf(work.priority) });
+  await queueJobs(db, by, { readyAt: s.retryAt, workIds: [work._id], rank: rankOf(work.priority) });
 }
 
 /**
@@ -193,7 +196,7 @@ export async function settleReports(
     count(tally, s);
     items.push({ workId: work._id, attempt: report.attempt });
     if (s.kind === "retry") {
-      await requeue(ctx.db, work, s);
+      await requeue(ctx.db, work, s, "writer");
       logger.event("INFO", "completed", {
         workId: work._id, fnName: work.fnName, outcome: "retry", status: "retrying", attempts: s.attempts,
         error: keptError(s.error), retryAt: s.retryAt,
@@ -204,7 +207,13 @@ export async function settleReports(
     if (report.skipCallback === undefined && wantsCallback(work.onComplete, s.result.kind)) {
       onCompleteError = await runOnComplete(ctx, work, s.result, logger);
     }
-    const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, { onCompleteError });
+    const written = await writeOutcome(
+      ctx.db,
+      work,
+      { result: s.result, attempts: s.attempts, now },
+      { onCompleteError },
+      "writer",
+    );
     expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
       workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts,
@@ -213,7 +222,12 @@ export async function settleReports(
   }
   if (items.length === 0) return;
   failpoint("report:afterSettle");
-  await ctx.db.insert("pendingCompletion", { items, ...tally, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+  await ctx.db.insert("pendingCompletion", {
+    items,
+    ...tally,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    segment: ctx.db.vars.commitTs,
+  });
   await wakeLoop(ctx, now);
 }
 
@@ -282,6 +296,7 @@ export const finalize = internalMutation({
         canceled: 0,
         retries: 0,
         expiresAt: earliestExpiry,
+        segment: ctx.db.vars.commitTs,
       });
       await wakeLoop(ctx, Date.now());
     }
@@ -302,10 +317,10 @@ export async function settleInLoop(
   now: number,
 ): Promise<{ callbackPending: boolean; expiresAt?: number }> {
   if (s.kind === "retry") {
-    await requeue(db, work, s);
+    await requeue(db, work, s, "loop");
     return { callbackPending: false };
   }
   const callbackPending = wantsCallback(work.onComplete, s.result.kind);
-  const written = await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending });
+  const written = await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending }, "loop");
   return { callbackPending, ...written };
 }

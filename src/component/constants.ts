@@ -167,6 +167,12 @@ export const STATS_HOUR_BUCKET_MS = MINUTE;
 
 /** Singleton reads per iteration: runStatus, config, poolState, the cancelAll barrier, watchdog (and its record), whether a callback is pending. */
 const LOOP_SINGLETON_READS = 8;
+/**
+ * Empty reads past the snapshot in the writers' queues before going to
+ * sleep (loop.ts#guardAgainstLateWriters): the inbox of each priority, the
+ * completions, the cancel requests.
+ */
+const LOOP_GUARD_READS = PRIORITY_QUEUES + 2;
 /** Per cancel (a request, or a job under a cancelAll): request, job, args and context payloads, its key's next job, its delayed count. */
 const CANCEL_READS = 6;
 /** ... and writes: request deleted, job written, payloads deleted, key's next job queued, delayed count. */
@@ -189,10 +195,10 @@ export const LOOP_MAX_DOCUMENTS_READ =
   RECOVERY_READS * RECOVERY_BATCH +
   FINALIZE_BATCH + // onCompletes to retry
   START_SCAN_LIMIT + // queued jobs examined
-  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + 1 + // queue rows, and the next one due
+  PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES + 1 + // queue rows (inbox and startQueue heads), and the next one due
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
   DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next one
-  REPORT_BACKLOG_SCAN_ROWS + 1;
+  2 * (REPORT_BACKLOG_SCAN_ROWS + 1);
 /** ... and writes. Far below Convex's 16,000 per transaction. */
 export const LOOP_MAX_DOCUMENTS_WRITTEN =
   COMPLETION_BATCH +
@@ -200,7 +206,7 @@ export const LOOP_MAX_DOCUMENTS_WRITTEN =
   RECOVERY_WRITES * RECOVERY_BATCH +
   FINALIZE_BATCH + // onCompletes to retry
   START_BATCH + // jobs marked running
-  PENDING_START_ROWS_PER_ITERATION + PRIORITY_QUEUES + // queue rows used up, and rows left in part
+  2 * PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES + // queue rows used up or moved (a move writes two), rows left in part
   3 * SWEEP_BATCH + // row and payloads
   DELAYED_FOLD_BATCH +
   3; // poolState, runStatus, watchdog
@@ -219,8 +225,9 @@ export const LOOP_MAX_QUERIES =
   MAX_PARALLELISM_LIMIT + // worker records
   RECOVERY_READS * RECOVERY_BATCH +
   1 + // onCompletes to retry
-  PRIORITY_QUEUES + START_SCAN_LIMIT + // the queues, then each job examined
+  2 * PRIORITY_QUEUES + START_SCAN_LIMIT + // the queues (inbox and startQueue), then each job examined
   1 + SWEEP_BATCH + 1 + // expired rows, their payloads, the next expiry
   2 + // delayed counts, and the next one
-  1 + // the backlog count
-  1; // the next job due
+  1 + PRIORITY_QUEUES + // the backlog count (startQueue, and the inbox of each priority)
+  1 + // the next job due
+  LOOP_GUARD_READS;

@@ -5,6 +5,7 @@
 // state is the jobs' own rows: `liveKey` is set while a job is live, and
 // `work.by_liveKey` lists a key's live jobs oldest first.
 import { rankOf } from "./core/plan.js";
+import { queueJobs, type Queuer } from "./queues.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 
@@ -23,9 +24,9 @@ export async function oldestLive(db: MutationCtx["db"], key: string): Promise<Do
  * becomes the head and is queued at its own due time and priority. A job
  * that finished while waiting (canceled) leaves the head alone.
  */
-export async function releaseKey(db: MutationCtx["db"], finished: Doc<"work">): Promise<void> {
+export async function releaseKey(db: MutationCtx["db"], finished: Doc<"work">, by: Queuer): Promise<void> {
   if (finished.liveKey === undefined) return;
   const next = await oldestLive(db, finished.liveKey);
   if (next === null || next._creationTime < finished._creationTime) return;
-  await db.insert("pendingStart", { readyAt: next.readyAt, workIds: [next._id], rank: rankOf(next.priority) });
+  await queueJobs(db, by, { readyAt: next.readyAt, workIds: [next._id], rank: rankOf(next.priority) });
 }

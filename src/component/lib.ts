@@ -18,6 +18,7 @@ import { applyConfig } from "./config.js";
 import { rankOf } from "./core/plan.js";
 import { isDelayed, newEnqueueTally, tallyEnqueued } from "./core/stats.js";
 import { oldestLive } from "./keys.js";
+import { queueJobs } from "./queues.js";
 import { countEnqueued, readStats } from "./stats.js";
 import { fail } from "./errors.js";
 import { createLogger, type Logger } from "./logging.js";
@@ -168,13 +169,13 @@ async function enqueueItems(
     earliest = Math.min(earliest, readyAt);
     const rank = rankOf(item.priority);
     if (chunk && (chunk.readyAt !== readyAt || chunk.rank !== rank || chunk.workIds.length >= PENDING_START_CHUNK)) {
-      await ctx.db.insert("pendingStart", chunk);
+      await queueJobs(ctx.db, "writer", chunk);
       chunk = null;
     }
     chunk ??= { readyAt, workIds: [], rank };
     chunk.workIds.push(workId);
   }
-  if (chunk) await ctx.db.insert("pendingStart", chunk);
+  if (chunk) await queueJobs(ctx.db, "writer", chunk);
   await countEnqueued(ctx.db, counted);
   // Nothing to wake for when every item named a job that already exists.
   if (earliest !== Infinity) await wakeLoop(ctx, earliest);
@@ -236,16 +237,19 @@ export const statusBatch = query({
   },
 });
 
-/** Asks the loop to cancel a job, once; a finished or unknown job is a no-op. */
+/**
+ * Cancels a job, once: flags its row (a pending job then never starts; a
+ * running attempt is not retried) and, for a pending job, asks the loop to
+ * finish it as canceled. A finished or unknown job is a no-op. Returns
+ * whether the loop has a request to apply.
+ */
 async function requestCancel(db: MutationCtx["db"], workId: Id<"work">): Promise<boolean> {
   const work = await db.get("work", workId);
   if (work === null || work.state === "finished" || work.cancelRequested) return false;
-  const already = await db
-    .query("pendingCancelation")
-    .withIndex("by_workId", (q) => q.eq("workId", workId))
-    .first();
-  if (already !== null) return false;
-  await db.insert("pendingCancelation", { workId });
+  await db.patch("work", workId, { cancelRequested: true });
+  // A running attempt's report reads the flag; nothing for the loop to do.
+  if (work.state === "running") return false;
+  await db.insert("pendingCancelation", { workId, segment: db.vars.commitTs });
   return true;
 }
 

@@ -54,6 +54,9 @@ export const main = internalMutation({
     const runStatus = await ctx.db.query("runStatus").first();
     if (runStatus === null || runStatus.generation !== generation) return null;
     const now = Date.now();
+    // Writers' queue rows are read only up to this snapshot: any row they
+    // commit while this iteration runs lies beyond every range it reads.
+    const snapshotTs = ctx.meta.getSnapshotTs();
     const config = await readConfig(ctx.db);
     const logger = createLogger(config.logLevel);
     const stored = await ctx.db.query("poolState").first();
@@ -77,7 +80,10 @@ export const main = internalMutation({
     let backlogNow = false;
 
     // 1. Free the slots of attempts that ended.
-    const completions = await ctx.db.query("pendingCompletion").take(COMPLETION_BATCH);
+    const completions = await ctx.db
+      .query("pendingCompletion")
+      .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
+      .take(COMPLETION_BATCH);
     for (const row of completions) {
       for (const item of row.items) {
         if (running.get(item.workId)?.attempt === item.attempt) running.delete(item.workId);
@@ -107,16 +113,15 @@ export const main = internalMutation({
       if (await uncountDelayed(ctx.db, work)) totals.delayedCanceled += 1;
       logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", status: "canceled", attempts: work.attempts });
     };
-    const cancels = await ctx.db.query("pendingCancelation").take(CANCEL_BATCH);
+    const cancels = await ctx.db
+      .query("pendingCancelation")
+      .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
+      .take(CANCEL_BATCH);
     for (const request of cancels) {
       await ctx.db.delete("pendingCancelation", request._id);
       const work = await ctx.db.get("work", request.workId);
-      if (work?.state === "pending") {
-        await cancelPending(work);
-      } else if (work?.state === "running" && !work.cancelRequested) {
-        // The attempt in flight finishes; complete.ts sees the flag and does not retry.
-        await ctx.db.patch("work", work._id, { cancelRequested: true });
-      }
+      // Started since (its report sees the flag) or finished: nothing to do.
+      if (work?.state === "pending") await cancelPending(work);
     }
     backlogNow ||= cancels.length === CANCEL_BATCH;
 
@@ -160,29 +165,34 @@ export const main = internalMutation({
     // once per round (not in a round's continuations: one retry a minute).
     if (recoveryDue) await retryFinalize(ctx, now, config.logLevel);
 
-    // 4. Start due jobs while slots are free. Cancel requests come first: while
-    // some are still unapplied, nothing starts (it might be one of them).
-    let slots = cancels.length === CANCEL_BATCH
-      ? 0
-      : Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
-    // A cancelAll in progress covers every job created up to its bound.
+    // 4. Start due jobs while slots are free. A job flagged by cancel, or
+    // covered by a cancelAll in progress, is canceled instead.
+    let slots = Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
+    // Read in full (not up to the snapshot): a cancelAll that commits while
+    // this iteration runs conflicts with it, so no job it covers starts.
     const cancelAll = await ctx.db.query("cancelAllRequest").withIndex("by_upTo").order("desc").first();
     const started: Doc<"work">[] = [];
     const startedIds = new Set<Id<"work">>();
     let passes = state.priorityPasses ?? [];
+    // Queue rows used up, and inbox rows moved to startQueue, this iteration.
+    const moveBudget = { rows: 0 };
     if (slots > 0) {
       // One queue per priority, each oldest due first; pickRank chooses
       // which one the next start comes from.
       const queues: Queue[] = [];
-      for (let rank = 0; rank < PRIORITY_COUNT; rank++) queues.push(await openQueue(ctx.db, rank, now));
+      for (let rank = 0; rank < PRIORITY_COUNT; rank++) {
+        queues.push(await openQueue(ctx.db, rank, now, snapshotTs, moveBudget));
+      }
       // Skipped and canceled jobs take no slot, so the ids examined are
       // bounded separately (reads stay far below the transaction limit).
       let examined = 0;
       // Cancels under a cancelAll share this iteration's cancel budget.
       let cancelBudget = CANCEL_BATCH - cancels.length;
-      const rowsUsed = () => queues.reduce((n, q) => n + q.rowsUsed, 0);
       const withinBudget = () =>
-        examined < START_SCAN_LIMIT && cancelBudget > 0 && rowsUsed() < PENDING_START_ROWS_PER_ITERATION;
+        examined < START_SCAN_LIMIT &&
+        cancelBudget > 0 &&
+        moveBudget.rows < PENDING_START_ROWS_PER_ITERATION &&
+        !queues.some((q) => q.truncated);
       while (slots > 0 && withinBudget()) {
         const due = queues.map((q) => q.head !== null);
         const rank = pickRank(due, passes);
@@ -192,7 +202,7 @@ export const main = internalMutation({
         // Not pending: canceled (or settled) since it was queued. Already
         // taken: a job is queued once, but starting it twice would be worse.
         if (work?.state !== "pending" || startedIds.has(work._id)) continue;
-        if (cancelAll !== null && work._creationTime <= cancelAll.upTo) {
+        if (work.cancelRequested || (cancelAll !== null && work._creationTime <= cancelAll.upTo)) {
           await cancelPending(work);
           cancelBudget -= 1;
           continue;
@@ -202,7 +212,7 @@ export const main = internalMutation({
         passes = afterStart(due, passes, rank);
         slots -= 1;
       }
-      for (const queue of queues) await queue.close(ctx.db);
+      for (const queue of queues) await queue.close();
       backlogNow ||= !withinBudget();
     }
     await startJobs(ctx, started, running, now, config.logLevel, logger);
@@ -243,16 +253,18 @@ export const main = internalMutation({
     let windowStart = state.windowStart;
     let reported = counters;
     if (now - windowStart >= REPORT_INTERVAL_MS) {
-      logReport(logger, counters, running.size, await countBacklog(ctx.db), now - windowStart);
+      logReport(logger, counters, running.size, await countBacklog(ctx.db, snapshotTs), now - windowStart);
       windowStart = now;
       reported = zeroCounters();
     }
 
     // 6. When to run next.
     const freeAfter = freeSlots(config.maxParallelism, running.size);
+    // The inbox up to the snapshot was used up or moved (else backlogNow);
+    // what waits for its due time is in startQueue, the loop's own.
     const nextPending =
       freeAfter > 0
-        ? await ctx.db.query("pendingStart").withIndex("by_readyAt").first()
+        ? await ctx.db.query("startQueue").withIndex("by_readyAt").first()
         : null;
     const wake = nextWake({
       nowMs: now,
@@ -291,16 +303,17 @@ export const main = internalMutation({
     };
     if (stored === null) await ctx.db.insert("poolState", nextState);
     else await ctx.db.replace("poolState", stored._id, nextState);
-    await scheduleNext(ctx, runStatus, wake);
+    await scheduleNext(ctx, runStatus, wake, snapshotTs);
     await observe("loop:end", () => ctx.meta.getTransactionMetrics());
     return null;
   },
 });
 
 /**
- * Marks jobs running and hands them to workers: action jobs in groups of up
- * to ACTION_GROUP_SIZE per worker action, each mutation or query job in a
- * worker mutation of its own (its own transaction).
+ * Marks jobs running and hands them to workers: action and query jobs in
+ * groups of up to ACTION_GROUP_SIZE per worker action (a query read from an
+ * action has a snapshot of its own), each mutation job in a worker mutation
+ * of its own (its own transaction).
  */
 async function startJobs(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
@@ -315,11 +328,12 @@ async function startJobs(
     attempt: w.attempts,
     fnHandle: w.fnHandle,
     fnName: w.fnName,
+    ...(w.fnType === "query" ? { fnType: "query" as const } : {}),
     ...(w.argsPayloadId !== undefined ? { argsPayloadId: w.argsPayloadId } : { fnArgs: w.fnArgs }),
   });
-  const actions = jobs.filter((w) => w.fnType === "action");
-  for (let i = 0; i < actions.length; i += ACTION_GROUP_SIZE) {
-    const group = actions.slice(i, i + ACTION_GROUP_SIZE);
+  const inActions = jobs.filter((w) => w.fnType !== "mutation");
+  for (let i = 0; i < inActions.length; i += ACTION_GROUP_SIZE) {
+    const group = inActions.slice(i, i + ACTION_GROUP_SIZE);
     const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runActions, {
       jobs: group.map(toRun),
       logLevel,
@@ -327,10 +341,10 @@ async function startJobs(
     for (const w of group) running.set(w._id, { workId: w._id, attempt: w.attempts, startedAt: now, scheduledId });
   }
   for (const w of jobs) {
-    if (w.fnType === "action") continue;
+    if (w.fnType !== "mutation") continue;
     const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runMutation, {
       job: toRun(w),
-      fnType: w.fnType,
+      fnType: "mutation",
       logLevel,
     });
     running.set(w._id, { workId: w._id, attempt: w.attempts, startedAt: now, scheduledId });
@@ -346,11 +360,19 @@ async function startJobs(
   }
 }
 
-/** Carries out the wake decision on the run-status row and the scheduler. */
+/**
+ * Carries out the wake decision on the run-status row and the scheduler.
+ * Going to sleep (or idle), the loop first reads past its snapshot in each
+ * writers' queue: those reads find nothing, but they make a writer that
+ * commits meanwhile (and so saw the loop "running" and did not wake it)
+ * conflict with this transaction, which Convex then retries and which then
+ * sees the writer's row. So no row is left behind by a loop going to sleep.
+ */
 async function scheduleNext(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
   runStatus: Doc<"runStatus">,
   wake: Wake,
+  snapshotTs: bigint,
 ) {
   const { generation } = runStatus;
   if (wake.kind === "now") {
@@ -361,6 +383,7 @@ async function scheduleNext(
     }
     return;
   }
+  await guardAgainstLateWriters(ctx.db, snapshotTs);
   // No call to cancel: the run-status row names this generation's call,
   // which is this one (a wake bumps the generation and cancels the old).
   if (wake.kind === "idle") {
@@ -378,14 +401,34 @@ async function scheduleNext(
   });
 }
 
+/** Reads (finding nothing) where writers insert after `snapshotTs`; see scheduleNext. */
+async function guardAgainstLateWriters(db: MutationCtx["db"], snapshotTs: bigint): Promise<void> {
+  for (let rank = 0; rank < PRIORITY_COUNT; rank++) {
+    await db
+      .query("pendingStart")
+      .withIndex("by_rank_segment", (q) => q.eq("rank", rank).gt("segment", snapshotTs))
+      .first();
+  }
+  await db.query("pendingCompletion").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
+  await db.query("pendingCancelation").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
+}
+
 /**
  * Jobs waiting to start (due or not), counted over at most
- * REPORT_BACKLOG_SCAN_ROWS queue rows: exact below that, a lower bound above
- * (then `backlogAtLeast` says so). Ids of jobs canceled since they were
- * queued are counted until the loop reaches them.
+ * REPORT_BACKLOG_SCAN_ROWS queue rows of the loop's own queue and of the
+ * inbox up to its snapshot: exact below that, a lower bound above (then
+ * `backlogAtLeast` says so). Ids of jobs canceled since they were queued
+ * are counted until the loop reaches them.
  */
-async function countBacklog(db: MutationCtx["db"]) {
-  const rows = await db.query("pendingStart").take(REPORT_BACKLOG_SCAN_ROWS + 1);
+async function countBacklog(db: MutationCtx["db"], snapshotTs: bigint) {
+  const rows: { workIds: unknown[] }[] = await db.query("startQueue").take(REPORT_BACKLOG_SCAN_ROWS + 1);
+  for (let rank = 0; rank < PRIORITY_COUNT && rows.length <= REPORT_BACKLOG_SCAN_ROWS; rank++) {
+    const inbox = await db
+      .query("pendingStart")
+      .withIndex("by_rank_segment", (q) => q.eq("rank", rank).lte("segment", snapshotTs))
+      .take(REPORT_BACKLOG_SCAN_ROWS + 1 - rows.length);
+    rows.push(...inbox);
+  }
   const counted = rows.slice(0, REPORT_BACKLOG_SCAN_ROWS);
   return {
     backlog: counted.reduce((n, row) => n + row.workIds.length, 0),
@@ -530,43 +573,111 @@ async function retryFinalize(ctx: Pick<MutationCtx, "db" | "scheduler">, now: nu
   }
 }
 
+/** A queue row as the start step sees it, from either table. */
+type QueueRow = { _id: Id<"pendingStart"> | Id<"startQueue">; readyAt: number; workIds: Id<"work">[] };
+
 /**
- * The due entries of one priority's start queue, oldest first, read lazily:
- * `take` hands out the next job id (reading its row), deleting each queue
- * row once its ids are all taken; `close` keeps the untaken ids of a row
- * taken from in part.
+ * One table's due rows of one priority, read lazily in order: `take` hands
+ * out the next job id, deleting each row once its ids are all taken;
+ * `close` keeps the untaken ids of a row taken from in part.
+ */
+class Source {
+  head: QueueRow | null = null;
+  offset = 0;
+  constructor(
+    private rows: AsyncIterator<QueueRow> | Iterator<QueueRow>,
+    private remove: (row: QueueRow) => Promise<void>,
+    private keep: (row: QueueRow, workIds: Id<"work">[]) => Promise<void>,
+    private budget: { rows: number },
+  ) {}
+
+  async advance(): Promise<void> {
+    const r = await this.rows.next();
+    this.head = r.done ? null : r.value;
+    this.offset = 0;
+  }
+
+  async take(): Promise<Id<"work">> {
+    const row = this.head!;
+    const workId = row.workIds[this.offset]!;
+    this.offset += 1;
+    if (this.offset === row.workIds.length) {
+      await this.remove(row);
+      this.budget.rows += 1;
+      await this.advance();
+    }
+    return workId;
+  }
+
+  async close(): Promise<void> {
+    if (this.head !== null && this.offset > 0) await this.keep(this.head, this.head.workIds.slice(this.offset));
+  }
+}
+
+/**
+ * One priority's due jobs, oldest due first, then in the order they were
+ * queued: the loop's own `startQueue` (due rows) merged with the writers'
+ * inbox (`pendingStart` rows up to the snapshot), which is read whole and
+ * sorted by due time, its rows not yet due moved to startQueue. An inbox
+ * longer than the iteration's row budget cannot be sorted whole: its first
+ * rows are moved to startQueue instead (`truncated`) and nothing starts
+ * until the rest fits, so the order stays exact. Ties go to startQueue:
+ * its rows were queued earlier.
  */
 type Queue = Awaited<ReturnType<typeof openQueue>>;
-async function openQueue(db: MutationCtx["db"], rank: number, now: number) {
-  const query = db
+async function openQueue(
+  db: MutationCtx["db"],
+  rank: number,
+  now: number,
+  snapshotTs: bigint,
+  budget: { rows: number },
+) {
+  const room = Math.max(0, PENDING_START_ROWS_PER_ITERATION - budget.rows);
+  const rows = await db
     .query("pendingStart")
-    .withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now));
-  const rows = query[Symbol.asyncIterator]();
-  const next = async () => {
-    const r = await rows.next();
-    return r.done ? null : r.value;
+    .withIndex("by_rank_segment", (q) => q.eq("rank", rank).lte("segment", snapshotTs))
+    .take(room + 1);
+  const truncated = rows.length > room;
+  const toMove = truncated ? rows.slice(0, room) : rows.filter((row) => row.readyAt > now);
+  for (const row of toMove) {
+    await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank });
+    await db.delete("pendingStart", row._id);
+    budget.rows += 1;
+  }
+  // Stable: rows due at the same time keep their commit order.
+  const dueInbox = truncated ? [] : rows.filter((row) => row.readyAt <= now).sort((a, b) => a.readyAt - b.readyAt);
+  const inbox = new Source(
+    dueInbox[Symbol.iterator](),
+    (row) => db.delete("pendingStart", row._id as Id<"pendingStart">),
+    (row, workIds) => db.patch("pendingStart", row._id as Id<"pendingStart">, { workIds }),
+    budget,
+  );
+  // Opened after the moves: rows moved now are not due, so none is in range.
+  const dueRows = db.query("startQueue").withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now));
+  const sorted = new Source(
+    dueRows[Symbol.asyncIterator](),
+    (row) => db.delete("startQueue", row._id as Id<"startQueue">),
+    (row, workIds) => db.patch("startQueue", row._id as Id<"startQueue">, { workIds }),
+    budget,
+  );
+  await sorted.advance();
+  await inbox.advance();
+  const pick = (): Source | null => {
+    if (inbox.head === null) return sorted.head === null ? null : sorted;
+    if (sorted.head === null) return inbox;
+    return inbox.head.readyAt < sorted.head.readyAt ? inbox : sorted;
   };
-  const queue = {
-    head: await next(),
-    offset: 0,
-    rowsUsed: 0,
+  return {
+    truncated,
+    get head(): QueueRow | null {
+      return truncated ? null : (pick()?.head ?? null);
+    },
     async take(db: MutationCtx["db"]): Promise<Doc<"work"> | null> {
-      const row = queue.head!;
-      const workId = row.workIds[queue.offset]!;
-      queue.offset += 1;
-      if (queue.offset === row.workIds.length) {
-        await db.delete("pendingStart", row._id);
-        queue.rowsUsed += 1;
-        queue.head = await next();
-        queue.offset = 0;
-      }
-      return await db.get("work", workId);
+      return await db.get("work", await pick()!.take());
     },
-    async close(db: MutationCtx["db"]) {
-      if (queue.head !== null && queue.offset > 0) {
-        await db.patch("pendingStart", queue.head._id, { workIds: queue.head.workIds.slice(queue.offset) });
-      }
+    async close(): Promise<void> {
+      await sorted.close();
+      await inbox.close();
     },
   };
-  return queue;
 }

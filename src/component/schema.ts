@@ -2,11 +2,14 @@
 // loop decides"; docs/design.md has the full table):
 // - enqueue inserts `work`, `pendingStart` (and `payload` for large values),
 //   and adds to one `enqueueCount` shard and its `delayedCount` rows (stats);
-// - cancel inserts `pendingCancelation`;
+// - cancel flags the job's `work` row and, for a pending job, inserts
+//   `pendingCancelation`;
 // - completion writes its own job's `work` row, inserts `pendingCompletion`,
 //   and `pendingStart` for a retry or for the next job of a finished key;
-// - the loop alone writes `poolState`, consumes the `pending*` queues, moves
-//   `work` rows from pending to running, and folds `delayedCount` rows;
+// - the loop alone writes `poolState` and `startQueue`, consumes the
+//   `pending*` queues (reading writers' rows only up to its snapshot: see
+//   pendingStart), moves `work` rows from pending to running, and folds
+//   `delayedCount` rows;
 // - `runStatus` changes only when the loop goes to sleep or is woken.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
@@ -73,7 +76,10 @@ export default defineSchema({
     readyAt: v.number(),
     /** Error of the latest failed attempt (cut to 16 KiB); set while backing off. */
     lastError: v.optional(v.string()),
-    /** Set by the loop when cancel reaches a running job: no retry follows. */
+    /**
+     * Set by cancel (lib.cancel, a cancelAll page): the job must not start,
+     * and a running attempt is not retried.
+     */
     cancelRequested: v.optional(v.boolean()),
     // Filled in when state is "finished":
     outcome: v.optional(vResultKind),
@@ -119,19 +125,39 @@ export default defineSchema({
   payload: defineTable({ value: v.any() }),
 
   /**
-   * Jobs waiting to start, in chunks: one row holds the ids of jobs enqueued
-   * together with the same due time, in enqueue order.
+   * Jobs enqueued (or queued again: a retry, the next job of a key) by a
+   * writer, in chunks: one row holds the ids of jobs queued together with
+   * the same due time and priority, in enqueue order. The writers' inbox:
+   * the loop reads it in commit order, only up to its own snapshot
+   * (`segment` ≤ ctx.meta.getSnapshotTs()), so a writer committing while
+   * the loop runs inserts beyond every range the loop read and never
+   * conflicts with it. The loop starts due rows from here and moves rows
+   * not yet due to `startQueue`.
    */
   pendingStart: defineTable({
     readyAt: v.number(),
     workIds: v.array(v.id("work")),
     /** The jobs' priority rank (core/plan.ts#PRIORITY_RANK): 0 is high. */
     rank: v.number(),
+    /** The writer's commit timestamp (db.vars.commitTs). */
+    segment: v.commitTs(),
+  }).index("by_rank_segment", ["rank", "segment"]),
+
+  /**
+   * Jobs waiting for their due time (or a slot), in due order: rows the loop
+   * moved from the inbox, and jobs the loop queued itself (a recovered
+   * attempt's retry, the next job of a key whose head it ended). Written and
+   * read by the loop alone, so its due-time ranges meet no other writer.
+   */
+  startQueue: defineTable({
+    readyAt: v.number(),
+    workIds: v.array(v.id("work")),
+    rank: v.number(),
   })
     .index("by_readyAt", ["readyAt"])
     .index("by_rank_readyAt", ["rank", "readyAt"]),
 
-  /** Attempts that ended, for the loop to free their slots. */
+  /** Attempts that ended, for the loop to free their slots (read up to its snapshot, as pendingStart). */
   pendingCompletion: defineTable({
     items: v.array(v.object({ workId: v.id("work"), attempt: v.number() })),
     succeeded: v.number(),
@@ -140,13 +166,19 @@ export default defineSchema({
     retries: v.number(),
     /** Earliest expiry among the outcomes these items keep, if any. */
     expiresAt: v.optional(v.number()),
-  }),
+    segment: v.commitTs(),
+  }).index("by_segment", ["segment"]),
 
-  /** Cancel requests, for the loop to apply. */
-  pendingCancelation: defineTable({ workId: v.id("work") }).index(
-    "by_workId",
-    ["workId"],
-  ),
+  /**
+   * Cancel requests of pending jobs, for the loop to finish them as canceled
+   * (read up to its snapshot, as pendingStart). The request also sets
+   * `work.cancelRequested`, which is what keeps the job from starting: a
+   * loop iteration that read the job as pending before the request
+   * committed conflicts with it, and is retried, instead of starting it.
+   */
+  pendingCancelation: defineTable({ workId: v.id("work"), segment: v.commitTs() }).index("by_segment", [
+    "segment",
+  ]),
 
   /**
    * A cancelAll in progress: every job created up to `upTo` (a

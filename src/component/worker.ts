@@ -2,11 +2,15 @@
 // never decide what follows (complete.ts and the core do). A throw from the
 // user's function becomes a `failed` result, never an exception of ours.
 //
-// - runActions: one action runs a group of action jobs the loop started
-//   together, each concurrently, and reports results in batched flushes as
-//   they arrive, so a slot is freed as soon as its job ends.
-// - runMutation: one mutation runs one mutation or query job and settles it in
-//   the same transaction (the user's writes, onComplete and our bookkeeping
+// - runActions: one action runs a group of action and query jobs the loop
+//   started together, each concurrently, and reports results in batched
+//   flushes as they arrive, so a slot is freed as soon as its job ends. A
+//   query job runs here, from an action, so that it reads at a snapshot of
+//   its own: inside a mutation its reads would join that mutation's read set,
+//   and a query scanning a busy table would keep the mutation retrying while
+//   it holds its slot.
+// - runMutation: one mutation runs one mutation job and settles it in the
+//   same transaction (the user's writes, onComplete and our bookkeeping
 //   commit together, or not at all).
 import { v } from "convex/values";
 import type { FunctionHandle } from "convex/server";
@@ -22,6 +26,8 @@ import { internalAction, internalMutation, type ActionCtx } from "./_generated/s
 /** What a worker needs to run one job, as the loop hands it over. */
 export const vJobToRun = v.object({
   workId: v.id("work"),
+  /** For runActions: a query job (absent: an action). */
+  fnType: v.optional(v.literal("query")),
   attempt: v.number(),
   fnHandle: v.string(),
   fnName: v.string(),
@@ -82,8 +88,10 @@ export const runActions = internalAction({
             job.argsPayloadId === undefined
               ? job.fnArgs
               : await ctx.runQuery(internal.payload.get, { id: job.argsPayloadId });
-          const handle = job.fnHandle as FunctionHandle<"action">;
-          const returnValue: unknown = await ctx.runAction(handle, args ?? {});
+          const returnValue: unknown =
+            job.fnType === "query"
+              ? await ctx.runQuery(job.fnHandle as FunctionHandle<"query">, args ?? {})
+              : await ctx.runAction(job.fnHandle as FunctionHandle<"action">, args ?? {});
           result = { kind: "success", returnValue };
         } catch (e) {
           result = failure(e, job, logger);
@@ -172,6 +180,8 @@ class Reporter {
 export const runMutation = internalMutation({
   args: {
     job: vJobToRun,
+    // "query": only from calls scheduled by an earlier version, which ran
+    // query jobs here; they may still be pending after an upgrade.
     fnType: v.union(v.literal("mutation"), v.literal("query")),
     logLevel: vLogLevel,
   },

@@ -25,6 +25,7 @@ import type * as lib from "../lib.js";
 import type * as logging from "../logging.js";
 import type * as loop from "../loop.js";
 import type * as payload from "../payload.js";
+import type * as queues from "../queues.js";
 import type * as recovery from "../recovery.js";
 import type * as stats from "../stats.js";
 import type * as validators from "../validators.js";
@@ -57,6 +58,7 @@ declare const fullApi: ApiFromModules<{
   logging: typeof logging;
   loop: typeof loop;
   payload: typeof payload;
+  queues: typeof queues;
   recovery: typeof recovery;
   stats: typeof stats;
   validators: typeof validators;
