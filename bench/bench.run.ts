@@ -20,6 +20,7 @@ import { test } from "vitest";
 import {
   OPTION_VARIANTS,
   probeStats,
+  restoreClock,
   runWorkload,
   VARIANTS,
   type RunResult,
@@ -178,6 +179,7 @@ test("bench", async () => {
       io.say(`[bench] options section: ${optionsS.toFixed(1)} s`);
     }
   } finally {
+    restoreClock();
     io.restore();
   }
 

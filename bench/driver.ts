@@ -10,7 +10,7 @@
 // for good and scans all of a component's documents on every query, so in
 // one long-lived backend each run would be slower than the one before.
 import { convexTest } from "convex-test";
-import { vi } from "vitest";
+import FakeTimers from "@sinonjs/fake-timers";
 import type { GenericSchema, SchemaDefinition } from "convex/server";
 import oursTest from "convex-workpool/test";
 import publishedTest from "workpool-published/test";
@@ -162,13 +162,18 @@ const batchWorkerModules = instrumentModules(
   "batchWorker/",
 );
 
+type InstalledClock = ReturnType<typeof FakeTimers.install>;
+/** The fake clock of the current backend (timers and Date; performance stays real). */
+let clock: InstalledClock | null = null;
+
 /**
  * A fresh backend with both packages, on a fresh fake clock (timers and
  * Date only; performance stays real) set to the start time.
  */
 function createBackend() {
-  vi.useRealTimers();
-  vi.useFakeTimers({
+  clock?.uninstall();
+  clock = FakeTimers.withGlobal(globalThis).install({
+    now: START_TIME,
     toFake: [
       "setTimeout",
       "clearTimeout",
@@ -177,7 +182,6 @@ function createBackend() {
       "Date",
     ],
   });
-  vi.setSystemTime(START_TIME);
   const t = convexTest(schema, appModules);
   type AnyTest = Parameters<typeof oursTest.register>[0];
   const registerAs = (
@@ -196,8 +200,30 @@ function createBackend() {
 }
 type Backend = ReturnType<typeof createBackend>;
 
+/** Puts the real timers and Date back (at the end of the bench). */
+export function restoreClock() {
+  clock?.uninstall();
+  clock = null;
+}
+
+function theClock(): InstalledClock {
+  if (!clock) throw new Error("no backend");
+  return clock;
+}
+
+/**
+ * Fires the next timer, one only (the clock jumps to its time; timers due at
+ * the same instant fire in the order they were set, one step each), and
+ * waits until every function in flight has finished. One at a time, so the
+ * order in which functions run does not depend on how fast the machine
+ * runs them: vitest's `advanceTimersToNextTimerAsync` fires every timer due
+ * at that instant at once, and whichever of the functions they start takes
+ * the transaction lock first then depends on real time (modules not yet
+ * loaded, JIT), which changed the published packages' makespans between a
+ * first run and the next.
+ */
 async function step(t: Backend) {
-  await vi.advanceTimersToNextTimerAsync();
+  theClock().next();
   await t.finishInProgressScheduledFunctions();
 }
 
@@ -319,10 +345,10 @@ async function drain(t: Backend, n: number, run: string): Promise<number> {
   let steps = 0;
   const maxSteps = 200 * n + 10_000;
   while ((g.__benchDone ?? 0) < n) {
-    if (vi.getTimerCount() === 0) {
+    if (theClock().countTimers() === 0) {
       await t.finishInProgressScheduledFunctions();
       if ((g.__benchDone ?? 0) >= n) break;
-      if (vi.getTimerCount() === 0) {
+      if (theClock().countTimers() === 0) {
         throw new Error(
           `${run}: nothing left to run after ${g.__benchDone} of ${n} onCompletes`,
         );
