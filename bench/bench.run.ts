@@ -17,7 +17,7 @@
 //                variant is ours, oursTtl0)
 //   BENCH_OPTIONS  0 skips the options section (this package's per-job options
 //                each against the same workload without them, and one stats call)
-//   BENCH_OPTIONS_REPS  its repetitions (default BENCH_REPS)
+//   BENCH_OPTIONS_REPS  its repetitions (default 1: its counts are deterministic)
 //   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
 //                raw runs go beside it as .json)
 import * as fs from "node:fs";
@@ -48,7 +48,8 @@ const BIG_N =
   !BATCH || env.BENCH_BIG_N === "0" ? 0 : positiveInt("BENCH_BIG_N", 20_000);
 const OUT = env.BENCH_OUT ?? "bench/results/latest.md";
 const OPTIONS = env.BENCH_OPTIONS !== "0";
-const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", REPS);
+/** Its counts are deterministic, and its wall-time Δs mostly noise: one by default. */
+const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", 1);
 /** The stream workloads' maxParallelism. */
 const STREAM_P = 10;
 
