@@ -1,16 +1,23 @@
 // `npm run bench`: this package against the published @convex-dev/workpool
-// 0.4.12, mounted side by side in convex-test (a fresh backend per run, see
-// driver.ts). Not a test: it asserts only that every job completed, and
-// writes bench/results/latest.md.
+// 0.5.0 (the reference) and 0.4.12, mounted side by side in convex-test (a
+// fresh backend per run, see driver.ts). Not a test: it asserts only that
+// every job completed exactly once and each pool was left empty, and writes
+// bench/results/latest.md.
 //
-//   BENCH_N      jobs per run (default 1000)
-//   BENCH_REPS   repetitions of every run (default 3)
+//   BENCH_N      jobs per batch run (default 1000)
+//   BENCH_REPS   repetitions of every batch run (default 3)
+//   BENCH_STREAM_N     jobs per stream run (default 200)
+//   BENCH_STREAM_MS    arrival intervals of the stream workloads, ms, comma-separated
+//                      (default 20,200,5000); "0" skips the streams
+//   BENCH_STREAM_REPS  repetitions of every stream run (default BENCH_REPS)
+//   BENCH_BATCH  0 skips the batch workloads (and the large run)
+//   BENCH_0412   0 leaves 0.4.12 out (its column shows —)
 //   BENCH_BIG_N  jobs of the one large run of this package (default 20000, 0 skips it)
 //   BENCH_BIG    its workload, kind:maxParallelism:variant (default action:50:oursTtl0;
 //                variant is ours, oursTtl0)
 //   BENCH_OPTIONS  0 skips the options section (this package's per-job options
 //                each against the same workload without them, and one stats call)
-//   BENCH_OPTIONS_REPS  its repetitions (default BENCH_REPS)
+//   BENCH_OPTIONS_REPS  its repetitions (default 1: its counts are deterministic)
 //   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
 //                raw runs go beside it as .json)
 import * as fs from "node:fs";
@@ -20,28 +27,50 @@ import { test } from "vitest";
 import {
   OPTION_VARIANTS,
   probeStats,
+  restoreClock,
   runWorkload,
   VARIANTS,
   type RunResult,
   type StatsProbe,
   type Workload,
 } from "./driver.js";
-import { renderReport, type BenchMeta } from "./report.js";
+import { renderReport, workloadTitle, type BenchMeta } from "./report.js";
 
 const env = process.env;
 const N = positiveInt("BENCH_N", 1000);
 const REPS = positiveInt("BENCH_REPS", 3);
-const BIG_N = env.BENCH_BIG_N === "0" ? 0 : positiveInt("BENCH_BIG_N", 20_000);
+const STREAM_N = positiveInt("BENCH_STREAM_N", 200);
+const STREAM_MS = intervals(env.BENCH_STREAM_MS ?? "20,200,5000");
+const STREAM_REPS = positiveInt("BENCH_STREAM_REPS", REPS);
+const BATCH = env.BENCH_BATCH !== "0";
+const WITH_0412 = env.BENCH_0412 !== "0";
+const BIG_N =
+  !BATCH || env.BENCH_BIG_N === "0" ? 0 : positiveInt("BENCH_BIG_N", 20_000);
 const OUT = env.BENCH_OUT ?? "bench/results/latest.md";
 const OPTIONS = env.BENCH_OPTIONS !== "0";
-const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", REPS);
+/** Its counts are deterministic, and its wall-time Δs mostly noise: one by default. */
+const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", 1);
+/** The stream workloads' maxParallelism. */
+const STREAM_P = 10;
 
-const WORKLOADS: Workload[] = [
-  { kind: "action", maxParallelism: 10 },
-  { kind: "action", maxParallelism: 50 },
-  { kind: "mutation", maxParallelism: 10 },
-  { kind: "mutation", maxParallelism: 50 },
-];
+const BATCH_WORKLOADS: Workload[] = BATCH
+  ? [
+      { shape: "batch", kind: "action", maxParallelism: 10 },
+      { shape: "batch", kind: "action", maxParallelism: 50 },
+      { shape: "batch", kind: "mutation", maxParallelism: 10 },
+      { shape: "batch", kind: "mutation", maxParallelism: 50 },
+    ]
+  : [];
+const STREAM_WORKLOADS: Workload[] = (["action", "mutation"] as const).flatMap(
+  (kind) =>
+    STREAM_MS.map((intervalMs): Workload => ({
+      shape: "stream",
+      kind,
+      maxParallelism: STREAM_P,
+      intervalMs,
+    })),
+);
+const RUN_VARIANTS = VARIANTS.filter((v) => WITH_0412 || v.id !== "pub0412");
 /**
  * The large run. By default actions at p = 50 with statusTtl 0: the cheapest
  * to drain under convex-test (whose queries scan every document of a
@@ -50,10 +79,12 @@ const WORKLOADS: Workload[] = [
  */
 const BIG = parseBig(env.BENCH_BIG ?? "action:50:oursTtl0");
 const WARMUP_N = Math.min(N, 200);
-/** The options section's workloads: both kinds at maxParallelism 10. */
-const OPTION_WORKLOADS: Workload[] = WORKLOADS.filter(
-  (w) => w.maxParallelism === 10,
-);
+const WARMUP_STREAM_N = Math.min(STREAM_N, 20);
+/** The options section's workloads: both kinds in batches at maxParallelism 10. */
+const OPTION_WORKLOADS: Workload[] = [
+  { shape: "batch", kind: "action", maxParallelism: 10 },
+  { shape: "batch", kind: "mutation", maxParallelism: 10 },
+];
 
 function positiveInt(name: string, fallback: number): number {
   const raw = env[name];
@@ -64,18 +95,33 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
+function intervals(raw: string): number[] {
+  if (raw.trim() === "0") return [];
+  const xs = raw.split(",").map((x) => Number(x.trim()));
+  if (xs.some((x) => !Number.isInteger(x) || x < 1))
+    throw new Error(
+      `BENCH_STREAM_MS must be positive integers (ms) separated by commas, or 0; got ${raw}`,
+    );
+  return xs;
+}
+
 function parseBig(spec: string) {
   const [kind, p, variant] = spec.split(":");
   if (
     (kind !== "action" && kind !== "mutation") ||
-    !WORKLOADS.some((w) => w.maxParallelism === Number(p)) ||
+    ![10, 50].includes(Number(p)) ||
     (variant !== "ours" && variant !== "oursTtl0")
   ) {
     throw new Error(
-      `BENCH_BIG must be kind:maxParallelism:variant with a workload of the table, e.g. action:50:oursTtl0; got ${spec}`,
+      `BENCH_BIG must be kind:maxParallelism:variant with a batch workload of the table, e.g. action:50:oursTtl0; got ${spec}`,
     );
   }
-  return { kind, maxParallelism: Number(p), variant } as const;
+  return {
+    shape: "batch",
+    kind,
+    maxParallelism: Number(p),
+    variant,
+  } as const;
 }
 
 /** Mutes the packages' log lines, counting them, and keeps the first few problems. */
@@ -119,31 +165,49 @@ test("bench", async () => {
   const optionRuns: RunResult[] = [];
   let statsProbes: StatsProbe[] = [];
   let optionsS = 0;
+  let streamS: number;
   const progress = (r: RunResult) =>
     io.say(
-      `[bench] ${r.variant} ${r.kind} p=${r.maxParallelism} n=${r.n}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
+      `[bench] ${r.variant} ${workloadTitle(r.workload)} n=${r.n}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
         `makespan ${(r.makespanMs / 1000).toFixed(1)} s, ${(r.counts.writes / r.n).toFixed(2)} writes/job`,
     );
-  try {
-    // Warm-up: every variant and kind once, not recorded.
-    for (const v of VARIANTS) {
-      for (const kind of ["action", "mutation"] as const) {
-        await runWorkload(v, { kind, maxParallelism: 10 }, WARMUP_N);
-      }
-    }
-    io.say(
-      `[bench] warmed up in ${((performance.now() - wall0) / 1000).toFixed(1)} s`,
-    );
-    for (let rep = 0; rep < REPS; rep++) {
-      const order = rep % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-      for (const w of WORKLOADS) {
+  const repeat = async (workloads: Workload[], n: number, reps: number) => {
+    for (let rep = 0; rep < reps; rep++) {
+      const order = rep % 2 === 0 ? RUN_VARIANTS : [...RUN_VARIANTS].reverse();
+      for (const w of workloads) {
         for (const v of order) {
-          const r = await runWorkload(v, w, N);
+          const r = await runWorkload(v, w, n);
           runs.push(r);
           progress(r);
         }
       }
     }
+  };
+  try {
+    // Warm-up: every variant and kind once, in a batch and in a short
+    // stream, not recorded.
+    for (const v of RUN_VARIANTS) {
+      for (const kind of ["action", "mutation"] as const) {
+        await runWorkload(
+          v,
+          { shape: "batch", kind, maxParallelism: 10 },
+          WARMUP_N,
+        );
+        if (STREAM_WORKLOADS.length > 0)
+          await runWorkload(
+            v,
+            { shape: "stream", kind, maxParallelism: STREAM_P, intervalMs: 20 },
+            WARMUP_STREAM_N,
+          );
+      }
+    }
+    io.say(
+      `[bench] warmed up in ${((performance.now() - wall0) / 1000).toFixed(1)} s`,
+    );
+    await repeat(BATCH_WORKLOADS, N, REPS);
+    const s0 = performance.now();
+    await repeat(STREAM_WORKLOADS, STREAM_N, STREAM_REPS);
+    streamS = (performance.now() - s0) / 1000;
     if (BIG_N > 0) {
       big = await runWorkload(
         VARIANTS.find((v) => v.id === BIG.variant)!,
@@ -178,6 +242,7 @@ test("bench", async () => {
       io.say(`[bench] options section: ${optionsS.toFixed(1)} s`);
     }
   } finally {
+    restoreClock();
     io.restore();
   }
 
@@ -189,6 +254,8 @@ test("bench", async () => {
     load: [loadBefore, os.loadavg()[0]!],
     n: N,
     reps: REPS,
+    stream: { n: STREAM_N, reps: STREAM_REPS, runtimeS: streamS },
+    with0412: WITH_0412,
     runtimeS: (performance.now() - wall0) / 1000,
     bigN: BIG_N,
     bigWorkload: BIG_N > 0 ? BIG : null,
@@ -198,10 +265,16 @@ test("bench", async () => {
       ? { reps: OPTIONS_REPS, runtimeS: optionsS, workloads: OPTION_WORKLOADS }
       : null,
   };
-  const markdown = renderReport(meta, WORKLOADS, runs, big, {
-    runs: optionRuns,
-    stats: statsProbes,
-  });
+  const markdown = renderReport(
+    meta,
+    [...BATCH_WORKLOADS, ...STREAM_WORKLOADS],
+    runs,
+    big,
+    {
+      runs: optionRuns,
+      stats: statsProbes,
+    },
+  );
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, markdown);
   fs.writeFileSync(

@@ -1,20 +1,22 @@
 /// <reference types="vite/client" />
-// A run: a fresh convex-test backend with the bench app and both packages
-// mounted side by side ("ours", and "published" with its nested batch-worker
-// at "published/batchWorker"), every component function instrumented. It
-// enqueues N jobs in chunks of 100, then steps the fake clock from timer to
-// timer, in time order, until every onComplete has run, and on for a day
-// after to count the work that follows.
+// A run: a fresh convex-test backend with the bench app and the three
+// packages mounted side by side ("ours", and the published 0.5.0 and 0.4.12
+// as "published050" and "published0412", each with its nested batch-worker
+// at "<name>/batchWorker"), every component function instrumented. A batch
+// workload enqueues N jobs in calls of 100 at one instant; a stream workload
+// enqueues one job per user mutation, one every `intervalMs` of scheduler
+// time. Either way the fake clock then steps from timer to timer, in time
+// order, until every onComplete has run, and on for a day after to count the
+// work that follows.
 //
 // Why a backend per run: convex-test keeps every scheduled function's row
 // for good and scans all of a component's documents on every query, so in
 // one long-lived backend each run would be slower than the one before.
 import { convexTest } from "convex-test";
-import { vi } from "vitest";
-import type { GenericSchema, SchemaDefinition } from "convex/server";
+import FakeTimers from "@sinonjs/fake-timers";
 import oursTest from "convex-workpool/test";
-import publishedTest from "workpool-published/test";
-import batchWorkerTest from "@convex-dev/batch-worker/test";
+import published050Test from "workpool-published-050/test";
+import published0412Test from "workpool-published/test";
 import schema from "./app/schema.js";
 import { api } from "./app/_generated/api.js";
 import {
@@ -28,7 +30,9 @@ import {
 
 const appModules = import.meta.glob("./app/**/*.ts");
 
-export type Pool = "ours" | "published";
+/** The packages, by the name the bench app mounts them under. */
+export type Pool = "ours" | "published050" | "published0412";
+export const POOLS: Pool[] = ["ours", "published050", "published0412"];
 export type Kind = "action" | "mutation";
 
 export type Priority = "high" | "normal" | "low";
@@ -52,7 +56,7 @@ export type OptionId =
   | "priorityMixed";
 
 export type Variant = {
-  id: "ours" | "oursTtl0" | "published" | OptionId;
+  id: "ours" | "oursTtl0" | "pub050" | "pub0412" | OptionId;
   pool: Pool;
   statusTtl?: number;
   enqueue?: EnqueueExtras;
@@ -62,7 +66,8 @@ export type Variant = {
 export const VARIANTS: Variant[] = [
   { id: "ours", pool: "ours", title: "ours (default retention)" },
   { id: "oursTtl0", pool: "ours", statusTtl: 0, title: "ours (statusTtl 0)" },
-  { id: "published", pool: "published", title: "published 0.4.12" },
+  { id: "pub050", pool: "published050", title: "published 0.5.0" },
+  { id: "pub0412", pool: "published0412", title: "published 0.4.12" },
 ];
 
 const MIXED: Priority[] = ["high", "normal", "low"];
@@ -105,12 +110,29 @@ export const OPTION_VARIANTS: (Variant & { id: OptionId })[] = [
   },
 ];
 
-export type Workload = { kind: Kind; maxParallelism: number };
+/**
+ * `batch`: all jobs enqueued at one instant, 100 per enqueue call. `stream`:
+ * one job per user mutation, a mutation every `intervalMs` of scheduler
+ * time.
+ */
+export type Workload =
+  | { shape: "batch"; kind: Kind; maxParallelism: number }
+  | { shape: "stream"; kind: Kind; maxParallelism: number; intervalMs: number };
+
+/** A short stable name of a workload (report anchors, run names, BENCH_BIG). */
+export function workloadId(w: Workload): string {
+  return w.shape === "batch"
+    ? `batch-${w.kind}-p${w.maxParallelism}`
+    : `stream${w.intervalMs}ms-${w.kind}-p${w.maxParallelism}`;
+}
+
+export function sameWorkload(a: Workload, b: Workload): boolean {
+  return workloadId(a) === workloadId(b);
+}
 
 export type RunResult = {
   variant: Variant["id"];
-  kind: Kind;
-  maxParallelism: number;
+  workload: Workload;
   n: number;
   /** Component work from the first enqueue to the timer step of the last onComplete. */
   counts: Counts;
@@ -122,6 +144,8 @@ export type RunResult = {
   after: Counts;
   /** Scheduler time from the first enqueue to the last onComplete's row. */
   makespanMs: number;
+  /** Scheduler time from a job's enqueue to its onComplete: mean and max. */
+  latencyMs: { mean: number; max: number };
   /** Real time from the first enqueue to the step of the last onComplete. */
   wallMs: number;
   /** Real time of the enqueue calls alone (included in wallMs). */
@@ -144,31 +168,80 @@ const realNow = performance.now.bind(performance);
 /** Where each package's component functions count right now (a scratch object between runs). */
 const live: Record<Pool, Counts> = {
   ours: emptyCounts(),
-  published: emptyCounts(),
+  published050: emptyCounts(),
+  published0412: emptyCounts(),
 };
+function resetLive() {
+  for (const pool of POOLS) live[pool] = emptyCounts();
+}
 
 type Global = { __benchDone?: number };
 const g = globalThis as Global;
 
-// Instrumented once; each backend registers the same maps.
-const oursModules = instrumentModules(oursTest.modules, () => live.ours);
-const publishedModules = instrumentModules(
-  publishedTest.modules,
-  () => live.published,
-);
-const batchWorkerModules = instrumentModules(
-  batchWorkerTest.modules,
-  () => live.published,
-  "batchWorker/",
-);
+type AnyTest = Parameters<typeof oursTest.register>[0];
+type Registrar = { register: (t: AnyTest, name: string) => unknown };
+const REGISTRARS: Record<Pool, Registrar> = {
+  ours: oursTest,
+  published050: published050Test,
+  published0412: published0412Test,
+};
 
 /**
- * A fresh backend with both packages, on a fresh fake clock (timers and
- * Date only; performance stays real) set to the start time.
+ * Instrumented module maps, made once per (modules, component path) and
+ * registered by every backend: each counts into `live[pool]` at call time.
+ */
+const instrumented = new Map<Modules, Map<string, Modules>>();
+
+/**
+ * Registers `pool` with its package's own `register` (which also registers
+ * its nested components, e.g. the published package's batch-worker at
+ * `<name>/batchWorker`), through a stand-in for `t` whose
+ * `registerComponent` instruments the modules of every component it is
+ * given. Nested components count into their package's counts, their
+ * functions prefixed by their path (`batchWorker/loop:loop`).
+ */
+function registerInstrumented(t: AnyTest, pool: Pool) {
+  const inner = t as unknown as {
+    registerComponent: (name: string, s: unknown, m: Modules) => unknown;
+  };
+  const proxy = new Proxy(inner, {
+    get(target, prop) {
+      if (prop !== "registerComponent") {
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (name: string, s: unknown, modules: Modules) => {
+        const nested = name.startsWith(`${pool}/`)
+          ? name.slice(pool.length + 1) + "/"
+          : "";
+        if (nested === "" && name !== pool)
+          throw new Error(`${pool} registered a component named ${name}`);
+        let byPath = instrumented.get(modules);
+        if (!byPath) instrumented.set(modules, (byPath = new Map()));
+        let wrapped = byPath.get(name);
+        if (!wrapped) {
+          wrapped = instrumentModules(modules, () => live[pool], nested);
+          byPath.set(name, wrapped);
+        }
+        return target.registerComponent(name, s, wrapped);
+      };
+    },
+  });
+  REGISTRARS[pool].register(proxy as unknown as AnyTest, pool);
+}
+
+type InstalledClock = ReturnType<typeof FakeTimers.install>;
+/** The fake clock of the current backend (timers and Date; performance stays real). */
+let clock: InstalledClock | null = null;
+
+/**
+ * A fresh backend with all three packages, on a fresh fake clock (timers
+ * and Date only; performance stays real) set to the start time.
  */
 function createBackend() {
-  vi.useRealTimers();
-  vi.useFakeTimers({
+  clock?.uninstall();
+  clock = FakeTimers.withGlobal(globalThis).install({
+    now: START_TIME,
     toFake: [
       "setTimeout",
       "clearTimeout",
@@ -177,27 +250,36 @@ function createBackend() {
       "Date",
     ],
   });
-  vi.setSystemTime(START_TIME);
   const t = convexTest(schema, appModules);
-  type AnyTest = Parameters<typeof oursTest.register>[0];
-  const registerAs = (
-    name: string,
-    s: SchemaDefinition<GenericSchema, boolean>,
-    modules: Modules,
-  ) => (t as unknown as AnyTest).registerComponent(name, s, modules);
-  registerAs("ours", oursTest.schema, oursModules);
-  registerAs("published", publishedTest.schema, publishedModules);
-  registerAs(
-    "published/batchWorker",
-    batchWorkerTest.schema,
-    batchWorkerModules,
-  );
+  for (const pool of POOLS) registerInstrumented(t, pool);
   return t;
 }
 type Backend = ReturnType<typeof createBackend>;
 
+/** Puts the real timers and Date back (at the end of the bench). */
+export function restoreClock() {
+  clock?.uninstall();
+  clock = null;
+}
+
+function theClock(): InstalledClock {
+  if (!clock) throw new Error("no backend");
+  return clock;
+}
+
+/**
+ * Fires the next timer, one only (the clock jumps to its time; timers due at
+ * the same instant fire in the order they were set, one step each), and
+ * waits until every function in flight has finished. One at a time, so the
+ * order in which functions run does not depend on how fast the machine
+ * runs them: vitest's `advanceTimersToNextTimerAsync` fires every timer due
+ * at that instant at once, and whichever of the functions they start takes
+ * the transaction lock first then depends on real time (modules not yet
+ * loaded, JIT), which changed the published packages' makespans between a
+ * first run and the next.
+ */
 async function step(t: Backend) {
-  await vi.advanceTimersToNextTimerAsync();
+  theClock().next();
   await t.finishInProgressScheduledFunctions();
 }
 
@@ -209,20 +291,27 @@ export async function runWorkload(
   workload: Workload,
   n: number,
 ): Promise<RunResult> {
-  const run = `${variant.id}-${workload.kind}-p${workload.maxParallelism}-${n}-${++runSeq}`;
+  const run = `${variant.id}-${workloadId(workload)}-${n}-${++runSeq}`;
   const t = createBackend();
   const counts = emptyCounts();
-  live.ours = emptyCounts();
-  live.published = emptyCounts();
+  resetLive();
   live[variant.pool] = counts;
   g.__benchDone = 0;
 
   const start = Date.now();
   const wall0 = realNow();
-  await enqueueAll(t, variant, workload, n, run);
-  const enqueueWallMs = realNow() - wall0;
+  let enqueueWallMs: number;
+  let steps = 0;
+  if (workload.shape === "batch") {
+    await enqueueAll(t, variant, workload, n, run);
+    enqueueWallMs = realNow() - wall0;
+  } else {
+    const streamed = await enqueueStream(t, variant, workload, n, run);
+    enqueueWallMs = streamed.enqueueWallMs;
+    steps = streamed.steps;
+  }
 
-  const steps = await drain(t, n, run);
+  steps += await drain(t, n, run);
   const wallMs = realNow() - wall0;
   const main = copyCounts(counts);
 
@@ -239,10 +328,15 @@ export async function runWorkload(
     );
   }
   const makespanMs = Math.max(...rows.map((r) => r.at)) - start;
+  const latencies = rows.map((r) => r.at - r.enqueuedAt);
+  const latencyMs = {
+    mean: latencies.reduce((a, b) => a + b, 0) / n,
+    max: Math.max(...latencies),
+  };
 
   await stepFor(t, AFTER_MS, run);
   const after = diffCounts(counts, main);
-  live[variant.pool] = emptyCounts();
+  resetLive();
   if ((g.__benchDone ?? 0) !== n)
     throw new Error(`${run}: ${g.__benchDone} onCompletes for ${n} jobs`);
   const left = await pendingWork(t, variant.pool);
@@ -253,31 +347,66 @@ export async function runWorkload(
 
   return {
     variant: variant.id,
-    kind: workload.kind,
-    maxParallelism: workload.maxParallelism,
+    workload,
     n,
     counts: main,
     after,
     makespanMs,
+    latencyMs,
     wallMs,
     enqueueWallMs,
     steps,
   };
 }
 
-/** Fires timers in time order up to a sentinel `ms` of scheduler time later. */
-async function stepFor(t: Backend, ms: number, run: string) {
+/**
+ * Fires timers in time order up to a sentinel `ms` of scheduler time later;
+ * returns the number of timers fired (the sentinel included).
+ */
+async function stepFor(t: Backend, ms: number, run: string): Promise<number> {
   let over = false;
   setTimeout(() => {
     over = true;
   }, ms);
-  for (let s = 0; !over; s++) {
+  let s = 0;
+  for (; !over; s++) {
     if (s > 100_000)
-      throw new Error(
-        `${run}: still busy ${s} timers after the last onComplete`,
-      );
+      throw new Error(`${run}: still busy after ${s} timers in ${ms} ms`);
     await step(t);
   }
+  return s;
+}
+
+/**
+ * A stream: `n` user mutations that enqueue one job each, one every
+ * `intervalMs` of scheduler time; between two, the clock steps from timer to
+ * timer (the pool works) up to the next arrival.
+ */
+async function enqueueStream(
+  t: Backend,
+  variant: Variant,
+  workload: Workload & { shape: "stream" },
+  n: number,
+  run: string,
+): Promise<{ enqueueWallMs: number; steps: number }> {
+  let enqueueWallMs = 0;
+  let steps = 0;
+  for (let i = 0; i < n; i++) {
+    const w0 = realNow();
+    await t.mutation(api.jobs.enqueueOne, {
+      pool: variant.pool,
+      kind: workload.kind,
+      i,
+      maxParallelism: workload.maxParallelism,
+      ...(variant.statusTtl !== undefined
+        ? { statusTtl: variant.statusTtl }
+        : {}),
+      run,
+    });
+    enqueueWallMs += realNow() - w0;
+    if (i < n - 1) steps += await stepFor(t, workload.intervalMs, run);
+  }
+  return { enqueueWallMs, steps };
 }
 
 /** Enqueues `n` jobs of `variant`, in calls of CHUNK, all at the same instant. */
@@ -319,10 +448,10 @@ async function drain(t: Backend, n: number, run: string): Promise<number> {
   let steps = 0;
   const maxSteps = 200 * n + 10_000;
   while ((g.__benchDone ?? 0) < n) {
-    if (vi.getTimerCount() === 0) {
+    if (theClock().countTimers() === 0) {
       await t.finishInProgressScheduledFunctions();
       if ((g.__benchDone ?? 0) >= n) break;
-      if (vi.getTimerCount() === 0) {
+      if (theClock().countTimers() === 0) {
         throw new Error(
           `${run}: nothing left to run after ${g.__benchDone} of ${n} onCompletes`,
         );
@@ -360,10 +489,13 @@ export type StatsProbe = {
 export async function probeStats(n: number): Promise<StatsProbe[]> {
   const run = `stats-${n}-${++runSeq}`;
   const variant = OPTION_VARIANTS[0]!;
-  const workload: Workload = { kind: "action", maxParallelism: 10 };
+  const workload: Workload = {
+    shape: "batch",
+    kind: "action",
+    maxParallelism: 10,
+  };
   const t = createBackend();
-  live.ours = emptyCounts();
-  live.published = emptyCounts();
+  resetLive();
   g.__benchDone = 0;
   const probe = async (state: string): Promise<StatsProbe> => {
     const counts = emptyCounts();
@@ -400,16 +532,14 @@ type ComponentRunner = {
 async function pendingWork(t: Backend, pool: Pool): Promise<string[]> {
   // Not in convex-test's types: runs a function in a component's context.
   const { runInComponent } = t as unknown as ComponentRunner;
-  const tables =
-    pool === "ours"
-      ? [
-          "work",
-          "pendingStart",
-          "pendingCompletion",
-          "pendingCancelation",
-          "payload",
-        ]
-      : ["work", "pendingStart", "pendingCompletion", "pendingCancelation"];
+  // The same five tables in all three packages' schemas.
+  const tables = [
+    "work",
+    "pendingStart",
+    "pendingCompletion",
+    "pendingCancelation",
+    "payload",
+  ];
   return await runInComponent(pool, async (ctx) => {
     const found: string[] = [];
     for (const table of tables) {

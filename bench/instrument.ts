@@ -38,7 +38,25 @@ export type Counts = {
   readsBy: Record<string, number>;
   /** Scheduled calls by target function. */
   scheduledBy: Record<string, number>;
+  /**
+   * The same three, by the component function that made the call:
+   * `module:function: method table` for writes and reads,
+   * `module:function → target` for scheduled calls.
+   */
+  writesByFn: Record<string, number>;
+  readsByFn: Record<string, number>;
+  scheduledByFn: Record<string, number>;
 };
+
+const RECORDS = [
+  "byFunction",
+  "writesBy",
+  "readsBy",
+  "scheduledBy",
+  "writesByFn",
+  "readsByFn",
+  "scheduledByFn",
+] as const;
 
 export function emptyCounts(): Counts {
   return {
@@ -53,17 +71,16 @@ export function emptyCounts(): Counts {
     writesBy: {},
     readsBy: {},
     scheduledBy: {},
+    writesByFn: {},
+    readsByFn: {},
+    scheduledByFn: {},
   };
 }
 
 export function copyCounts(c: Counts): Counts {
-  return {
-    ...c,
-    byFunction: { ...c.byFunction },
-    writesBy: { ...c.writesBy },
-    readsBy: { ...c.readsBy },
-    scheduledBy: { ...c.scheduledBy },
-  };
+  const out = { ...c };
+  for (const k of RECORDS) out[k] = { ...c[k] };
+  return out;
 }
 
 /** `a - b`, field by field. */
@@ -76,7 +93,8 @@ export function diffCounts(a: Counts, b: Counts): Counts {
     }
     return out;
   };
-  return {
+  const out: Counts = {
+    ...emptyCounts(),
     executions: a.executions - b.executions,
     writes: a.writes - b.writes,
     reads: a.reads - b.reads,
@@ -84,11 +102,9 @@ export function diffCounts(a: Counts, b: Counts): Counts {
     scheduled: a.scheduled - b.scheduled,
     canceled: a.canceled - b.canceled,
     queryMs: a.queryMs - b.queryMs,
-    byFunction: sub(a.byFunction, b.byFunction),
-    writesBy: sub(a.writesBy, b.writesBy),
-    readsBy: sub(a.readsBy, b.readsBy),
-    scheduledBy: sub(a.scheduledBy, b.scheduledBy),
   };
+  for (const k of RECORDS) out[k] = sub(a[k], b[k]);
+  return out;
 }
 
 function bump(record: Record<string, number>, key: string) {
@@ -173,7 +189,7 @@ function wrapFunction(
     const c = counts();
     c.executions += 1;
     bump(c.byFunction, id);
-    return handler(countingCtx(ctx as Record<string, unknown>, c), args);
+    return handler(countingCtx(ctx as Record<string, unknown>, c, id), args);
   };
   const copy = (() => {
     throw new Error(`${id} is a Convex function; call it through convex-test`);
@@ -184,12 +200,13 @@ function wrapFunction(
 function countingCtx(
   ctx: Record<string, unknown>,
   c: Counts,
+  fn: string,
 ): Record<string, unknown> {
   const out = { ...ctx };
   const { db, scheduler } = ctx;
-  if (typeof db === "object" && db !== null) out.db = countingDb(db, c);
+  if (typeof db === "object" && db !== null) out.db = countingDb(db, c, fn);
   if (typeof scheduler === "object" && scheduler !== null)
-    out.scheduler = countingScheduler(scheduler, c);
+    out.scheduler = countingScheduler(scheduler, c, fn);
   return out;
 }
 
@@ -208,28 +225,29 @@ function tableOf(method: string, args: unknown[]): string {
   return arity !== undefined && args.length > arity ? String(args[0]) : "?";
 }
 
-function countingDb(db: object, c: Counts, system = false): object {
+function countingDb(db: object, c: Counts, fn: string, system = false): object {
   return new Proxy(db, {
     get(target, prop) {
       const value: unknown = Reflect.get(target, prop, target);
       if (prop === "system" && value && typeof value === "object")
-        return countingDb(value, c, true);
+        return countingDb(value, c, fn, true);
       if (typeof value !== "function" || typeof prop !== "string") return value;
       const method = value as (...args: unknown[]) => unknown;
       if (WRITES.has(prop)) {
         return (...args: unknown[]) => {
           c.writes += 1;
-          bump(c.writesBy, `${prop} ${tableOf(prop, args)}`);
+          const what = `${prop} ${tableOf(prop, args)}`;
+          bump(c.writesBy, what);
+          bump(c.writesByFn, `${fn}: ${what}`);
           return method.apply(target, args);
         };
       }
       if (prop === "get" || prop === "query") {
         return (...args: unknown[]) => {
           c.reads += 1;
-          bump(
-            c.readsBy,
-            `${system ? "system." : ""}${prop} ${tableOf(prop, args)}`,
-          );
+          const what = `${system ? "system." : ""}${prop} ${tableOf(prop, args)}`;
+          bump(c.readsBy, what);
+          bump(c.readsByFn, `${fn}: ${what}`);
           const result = method.apply(target, args);
           if (prop === "query") return timedQuery(result as object, c);
           return result instanceof Promise
@@ -302,7 +320,7 @@ function targetName(ref: unknown): string {
   }
 }
 
-function countingScheduler(scheduler: object, c: Counts): object {
+function countingScheduler(scheduler: object, c: Counts, fn: string): object {
   return new Proxy(scheduler, {
     get(target, prop) {
       const value: unknown = Reflect.get(target, prop, target);
@@ -311,7 +329,9 @@ function countingScheduler(scheduler: object, c: Counts): object {
       if (prop === "runAfter" || prop === "runAt") {
         return (...args: unknown[]) => {
           c.scheduled += 1;
-          bump(c.scheduledBy, targetName(args[1]));
+          const target = targetName(args[1]);
+          bump(c.scheduledBy, target);
+          bump(c.scheduledByFn, `${fn} → ${target}`);
           return method.apply(target, args);
         };
       }

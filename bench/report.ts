@@ -1,11 +1,18 @@
-// Turns the runs into the markdown report: one table per workload (medians
-// over the repetitions), the DESIGN §11 targets, the growth from N to the
-// large run, and where the work goes, function by function.
-import { STATS_SHARDS, STATS_UNFOLDED_READ_LIMIT } from "../src/component/constants.js";
+// Turns the runs into the markdown report: the DESIGN §11 targets against
+// 0.5.0 on every workload, one table per workload (medians over the
+// repetitions), the older targets against 0.4.12, the growth from N to the
+// large run, where the work goes (function by function), and the options
+// section.
+import {
+  STATS_SHARDS,
+  STATS_UNFOLDED_READ_LIMIT,
+} from "../src/component/constants.js";
 import type { Counts } from "./instrument.js";
 import {
   OPTION_VARIANTS,
+  sameWorkload,
   VARIANTS,
+  type Pool,
   type RunResult,
   type StatsProbe,
   type Variant,
@@ -21,6 +28,10 @@ export type BenchMeta = {
   load: [number, number];
   n: number;
   reps: number;
+  /** Jobs and repetitions of the stream workloads, and their time. */
+  stream: { n: number; reps: number; runtimeS: number };
+  /** Whether 0.4.12 ran. */
+  with0412: boolean;
   runtimeS: number;
   bigN: number;
   bigWorkload: (Workload & { variant: Variant["id"] }) | null;
@@ -42,6 +53,19 @@ type Figure = {
 const perJob = (f: (c: Counts) => number) => (r: RunResult) =>
   f(r.counts) / r.n;
 
+/**
+ * The loop's scheduled mutation, per package: ours `loop:main`; the
+ * published packages run their loop on batch-worker, whose `loop:loop`
+ * calls the workpool's `loop:getBatch` and, when there is work, `loop:run`.
+ */
+const LOOP_FUNCTIONS: Record<Pool, string> = {
+  ours: "loop:main",
+  published050: "batchWorker/loop:loop",
+  published0412: "batchWorker/loop:loop",
+};
+const poolOf = (id: Variant["id"]): Pool =>
+  [...VARIANTS, ...OPTION_VARIANTS].find((v) => v.id === id)!.pool;
+
 const EXECS: Figure = {
   name: "function executions / job",
   value: perJob((c) => c.executions),
@@ -53,8 +77,13 @@ const WRITES: Figure = {
   digits: 2,
 };
 const READS: Figure = {
-  name: "database reads / job",
+  name: "database reads / job (get and query calls)",
   value: perJob((c) => c.reads),
+  digits: 2,
+};
+const DOCS: Figure = {
+  name: "… documents they returned / job",
+  value: perJob((c) => c.docsRead),
   digits: 2,
 };
 const SCHEDULED: Figure = {
@@ -62,10 +91,21 @@ const SCHEDULED: Figure = {
   value: perJob((c) => c.scheduled),
   digits: 2,
 };
+const LOOPS: Figure = {
+  name: "loop runs / job",
+  value: (r) =>
+    (r.counts.byFunction[LOOP_FUNCTIONS[poolOf(r.variant)]] ?? 0) / r.n,
+  digits: 2,
+};
 const MAKESPAN: Figure = {
   name: "makespan, s of scheduler time",
   value: (r) => r.makespanMs / 1000,
-  digits: 1,
+  digits: 2,
+};
+const LATENCY: Figure = {
+  name: "mean latency enqueue → onComplete, ms of scheduler time",
+  value: (r) => r.latencyMs.mean,
+  digits: 0,
 };
 const WALL: Figure = {
   name: "drain wall time, s",
@@ -88,13 +128,29 @@ const AFTER_WRITES: Figure = {
   digits: 2,
 };
 
+/** The DESIGN §11 targets against 0.5.0: ours ÷ 0.5.0's at most `limit`. */
+type Target = { figure: Figure; short: string; limit: number };
+const TARGETS: Target[] = [
+  { figure: WRITES, short: "writes/job", limit: 0.75 },
+  { figure: READS, short: "reads/job", limit: 0.5 },
+  { figure: EXECS, short: "executions/job", limit: 0.5 },
+  { figure: SCHEDULED, short: "scheduled/job", limit: 1.0 },
+  { figure: MAKESPAN, short: "makespan", limit: 1.0 },
+  { figure: WALL, short: "drain wall time", limit: 0.6 },
+];
+const targetText = (t: Target) =>
+  t.figure === MAKESPAN ? "≤ 0.5.0's" : `≤ ${t.limit.toFixed(2)}×`;
+
 /** The rows of each workload's table. */
 export const FIGURES: Figure[] = [
   EXECS,
   WRITES,
   READS,
+  DOCS,
   SCHEDULED,
+  LOOPS,
   MAKESPAN,
+  LATENCY,
   WALL,
   QUERY_WALL,
   AFTER_EXECS,
@@ -109,18 +165,22 @@ export function median(xs: number[]): number {
 
 const fmt = (x: number, digits: number) =>
   Number.isFinite(x) ? x.toFixed(digits) : "—";
+/** a ÷ b; 0 ÷ 0 is 1 (both did none), x ÷ 0 is infinite. */
+const ratioOf = (a: number, b: number) =>
+  b === 0 ? (a === 0 ? 1 : Infinity) : a / b;
 const ratio = (a: number, b: number) =>
-  b === 0 ? (a === 0 ? "1.00" : "—") : (a / b).toFixed(2);
-const workloadTitle = (w: Workload) =>
-  `${w.kind}s, maxParallelism ${w.maxParallelism}`;
+  Number.isNaN(a) || Number.isNaN(b) ? "—" : fmt(ratioOf(a, b), 2);
+const kindPlural = (w: Workload) => `${w.kind}s`;
+export const workloadTitle = (w: Workload) =>
+  w.shape === "batch"
+    ? `batch: ${kindPlural(w)}, maxParallelism ${w.maxParallelism}`
+    : `stream: ${kindPlural(w)}, one every ${w.intervalMs >= 1000 ? `${w.intervalMs / 1000} s` : `${w.intervalMs} ms`}, maxParallelism ${w.maxParallelism}`;
 const title = (id: Variant["id"]) => VARIANTS.find((v) => v.id === id)!.title;
+const OURS = ["ours", "oursTtl0"] as const;
 
 function runsOf(runs: RunResult[], w: Workload, variant: Variant["id"]) {
   return runs.filter(
-    (r) =>
-      r.kind === w.kind &&
-      r.maxParallelism === w.maxParallelism &&
-      r.variant === variant,
+    (r) => r.variant === variant && sameWorkload(r.workload, w),
   );
 }
 
@@ -134,6 +194,10 @@ function med(
   return xs.length === 0 ? NaN : median(xs);
 }
 
+/** Jobs per run of a workload (from its runs). */
+const nOf = (runs: RunResult[], w: Workload) =>
+  runs.find((r) => sameWorkload(r.workload, w))?.n ?? 0;
+
 export function renderReport(
   meta: BenchMeta,
   workloads: Workload[],
@@ -142,152 +206,40 @@ export function renderReport(
   options: OptionsResult = { runs: [], stats: [] },
 ): string {
   const out: string[] = [];
-  out.push("# Benchmark: convex-workpool vs @convex-dev/workpool 0.4.12", "");
+  const batches = workloads.filter((w) => w.shape === "batch");
+  const streams = workloads.filter((w) => w.shape === "stream");
+  out.push(
+    "# Benchmark: convex-workpool vs @convex-dev/workpool 0.5.0 (and 0.4.12)",
+    "",
+  );
   out.push(
     `Generated by \`npm run bench\` on ${meta.startedAt}: Node ${meta.node}, ${meta.cpu} (${meta.cores} cores). ` +
-      `N = ${meta.n} jobs per run, ${meta.reps} repetitions (figures are medians; the package that runs first ` +
-      `alternates between repetitions), each run in a fresh convex-test backend with both packages mounted. ` +
+      `Batch workloads: N = ${meta.n} jobs per run, ${meta.reps} ${meta.reps === 1 ? "repetition" : "repetitions"}; ` +
+      `stream workloads: ${meta.stream.n} jobs per run, ${meta.stream.reps} ${meta.stream.reps === 1 ? "repetition" : "repetitions"} ` +
+      `(${meta.stream.runtimeS.toFixed(0)} s). Figures are medians; the package that runs first ` +
+      `alternates between repetitions; each run has a fresh convex-test backend with all three packages mounted. ` +
       `Whole bench: ${meta.runtimeS.toFixed(0)} s; 1-minute load average ${meta.load[0].toFixed(1)} before, ` +
       `${meta.load[1].toFixed(1)} after (wall times are only as quiet as the machine). ` +
       (meta.options
         ? `The options section (this package's per-job options, ${meta.options.reps} ` +
           `${meta.options.reps === 1 ? "repetition" : "repetitions"}) took ${meta.options.runtimeS.toFixed(0)} s of it. `
         : "The options section was skipped (`BENCH_OPTIONS=0`). ") +
+      (meta.with0412 ? "" : "0.4.12 was left out (`BENCH_0412=0`). ") +
       `See bench/README.md for how to read this.`,
     "",
   );
   out.push(
-    "Each job is a trivial function with an onComplete that inserts one row; jobs are enqueued with the batch " +
-      "methods, 100 per call. Counts are of the packages' own component functions (for 0.4.12 including its " +
-      "nested batch-worker), from the first enqueue to the last onComplete.",
+    "Each job is a trivial function with an onComplete that inserts one row. **Batch** workloads enqueue all " +
+      "jobs at one instant with the batch methods, 100 per call. **Stream** workloads are one job per user " +
+      "mutation (`enqueueAction` / `enqueueMutation`), one mutation every so many ms of scheduler time, the pool " +
+      "working in between. Counts are of the packages' own component functions (for the published packages " +
+      "including their nested batch-worker), from the first enqueue to the last onComplete, divided by the jobs.",
     "",
   );
 
-  for (const w of workloads) {
-    out.push(`## ${workloadTitle(w)}`, "");
-    out.push(
-      "| figure | ours (default retention) | ours (statusTtl 0) | published 0.4.12 | ours/published (default) | ours/published (statusTtl 0) |",
-      "|---|--:|--:|--:|--:|--:|",
-    );
-    for (const f of FIGURES) {
-      const [a, b, p] = (["ours", "oursTtl0", "published"] as const).map((id) =>
-        med(runs, w, id, f),
-      ) as [number, number, number];
-      out.push(
-        `| ${f.name} | ${fmt(a, f.digits)} | ${fmt(b, f.digits)} | ${fmt(p, f.digits)} | ${ratio(a, p)} | ${ratio(b, p)} |`,
-      );
-    }
-    out.push("");
-  }
-
-  out.push("## DESIGN §11 targets", "");
-  out.push("| target | measured (worst workload) | met |", "|---|---|---|");
-  const worst = (variant: Variant["id"], f: Figure, ws = workloads) =>
-    Math.max(...ws.map((w) => med(runs, w, variant, f)));
-  const worstWithAfter = (variant: Variant["id"], ws = workloads) =>
-    Math.max(
-      ...ws.map(
-        (w) =>
-          med(runs, w, variant, WRITES) + med(runs, w, variant, AFTER_WRITES),
-      ),
-    );
-  const row = (target: string, measured: string, met: boolean) =>
-    out.push(`| ${target} | ${measured} | ${met ? "yes" : "**no**"} |`);
-  {
-    const v = worst("oursTtl0", WRITES);
-    const all = worstWithAfter("oursTtl0");
-    row(
-      "writes/job ≤ 6 with statusTtl 0",
-      `${fmt(v, 2)} (${fmt(all, 2)} counting the work after the drain)`,
-      v <= 6,
-    );
-  }
-  {
-    const v = worst("ours", WRITES);
-    const all = worstWithAfter("ours");
-    row(
-      "writes/job ≤ 7 with default retention",
-      `${fmt(v, 2)} (${fmt(all, 2)} counting the later sweep of retained outcomes)`,
-      v <= 7,
-    );
-  }
-  for (const [kind, limit] of [
-    ["action", 1.5],
-    ["mutation", 2.2],
-  ] as const) {
-    const ws = workloads.filter((w) => w.kind === kind);
-    const v = Math.max(worst("ours", EXECS, ws), worst("oursTtl0", EXECS, ws));
-    row(`executions/job ≤ ${limit} (${kind}s)`, fmt(v, 2), v <= limit);
-  }
-  {
-    const ratios = workloads.flatMap((w) =>
-      (["ours", "oursTtl0"] as const).map(
-        (id) =>
-          med(runs, w, id, SCHEDULED) / med(runs, w, "published", SCHEDULED),
-      ),
-    );
-    const v = Math.max(...ratios);
-    row(
-      "scheduled functions/job ≤ 0.4.12's",
-      `${fmt(v, 3)} × 0.4.12's`,
-      v <= 1,
-    );
-  }
-  {
-    const ws = workloads.filter((w) => w.maxParallelism === 10);
-    const v = Math.max(
-      worst("ours", MAKESPAN, ws),
-      worst("oursTtl0", MAKESPAN, ws),
-    );
-    const p = Math.max(...ws.map((w) => med(runs, w, "published", MAKESPAN)));
-    row(
-      `makespan ≤ 1 s of scheduler time (${meta.n} jobs, p = 10)`,
-      `${fmt(v, 1)} s (0.4.12: ${fmt(p, 1)} s)`,
-      v <= 1,
-    );
-  }
-  {
-    const ratios = workloads.flatMap((w) =>
-      (["ours", "oursTtl0"] as const).map(
-        (id) => med(runs, w, id, WALL) / med(runs, w, "published", WALL),
-      ),
-    );
-    const v = Math.max(...ratios);
-    row(
-      "drain wall time ≤ 0.6 × 0.4.12's",
-      `${fmt(v, 2)} × 0.4.12's`,
-      v <= 0.6,
-    );
-  }
-  if (big && meta.bigWorkload) {
-    const w = meta.bigWorkload;
-    const growth = [EXECS, WRITES, READS, SCHEDULED].map(
-      (f) => f.value(big) / med(runs, w, w.variant, f),
-    );
-    const countsGrowth = Math.max(...growth);
-    const wallGrowth =
-      WALL.value(big) / big.n / (med(runs, w, w.variant, WALL) / meta.n);
-    const restGrowth =
-      (WALL.value(big) - QUERY_WALL.value(big)) /
-      big.n /
-      ((med(runs, w, w.variant, WALL) - med(runs, w, w.variant, QUERY_WALL)) /
-        meta.n);
-    // Two rows: the counted cost, and the wall time, which under
-    // convex-test includes queries that scan every document of the
-    // component (their time grows with the rows, whatever the engine does).
-    row(
-      `per-job cost (executions, writes, reads, scheduled) at N = ${big.n} ≤ 1.2 × N = ${meta.n}`,
-      `${fmt(countsGrowth, 2)} ×`,
-      countsGrowth <= 1.2,
-    );
-    row(
-      `per-job wall time at N = ${big.n} ≤ 1.2 × N = ${meta.n} (CPU under convex-test)`,
-      `${fmt(wallGrowth, 2)} × in all; ${fmt(restGrowth, 2)} × outside the ` +
-        `component's queries, which convex-test answers by scanning every document (see below)`,
-      wallGrowth <= 1.2,
-    );
-  }
-  out.push("");
+  renderTargets050(out, workloads, runs);
+  for (const w of workloads) renderWorkload(out, w, runs, meta.with0412);
+  renderTargets0412(out, meta, batches, runs, big);
 
   if (big && meta.bigWorkload) {
     const w = meta.bigWorkload;
@@ -327,13 +279,14 @@ export function renderReport(
     out.push("");
   }
 
+  if (streams.length > 0) renderStreamFunctions(out, streams, runs);
   if (meta.options) renderOptions(out, meta, meta.options.workloads, options);
 
   out.push("## Where the work goes", "");
   out.push(
-    "Per job, from the first repetition: executions by component function (`batchWorker/` is 0.4.12's nested " +
-      'component), writes by method and table, functions scheduled by target. "after" is the work after the ' +
-      "last onComplete (final loop runs, idle polling, the sweep of retained outcomes a day later).",
+    "Per job, from the first repetition: executions by component function (`batchWorker/` is the published " +
+      'packages\' nested component), writes by method and table, functions scheduled by target. "after" is the ' +
+      "work after the last onComplete (final loop runs, idle polling, the sweep of retained outcomes a day later).",
     "",
   );
   for (const w of workloads) {
@@ -363,7 +316,7 @@ export function renderReport(
       Object.entries(meta.muted)
         .map(([k, v]) => `${k} ${v}`)
         .join(", ") || "none"
-    }); both ran with their default log level.`,
+    }); all ran with their default log level.`,
   );
   if (meta.problems.length > 0) {
     out.push("- Warnings and errors printed by the packages (first few):");
@@ -372,6 +325,316 @@ export function renderReport(
   }
   out.push("");
   return out.join("\n");
+}
+
+/** A ratio to two decimals, or to three when two would round it onto the limit's side it is not on. */
+function ratioText(r: number, limit: number): string {
+  const two = fmt(r, 2);
+  return Number(two) <= limit !== r <= limit ? fmt(r, 3) : two;
+}
+
+/** Is ours ÷ 0.5.0's within the target? (NaN when a side did not run.) */
+function targetMet(
+  runs: RunResult[],
+  w: Workload,
+  id: (typeof OURS)[number],
+  t: Target,
+): { ratio: number; met: boolean } {
+  const r = ratioOf(
+    med(runs, w, id, t.figure),
+    med(runs, w, "pub050", t.figure),
+  );
+  return { ratio: r, met: r <= t.limit };
+}
+
+function renderTargets050(
+  out: string[],
+  workloads: Workload[],
+  runs: RunResult[],
+) {
+  out.push("## DESIGN §11 targets against 0.5.0, every workload", "");
+  out.push(
+    "Each cell is ours ÷ 0.5.0's (medians), then whether the target is met. Targets: " +
+      TARGETS.map((t) => `${t.short} ${targetText(t)}`).join(", ") +
+      ". A ratio of 1.00 where both are 0 (makespan of 0 s).",
+    "",
+  );
+  out.push(
+    "| workload | ours | " +
+      TARGETS.map((t) => `${t.short} ${targetText(t)}`).join(" | ") +
+      " | all met |",
+    "|---|---|" + TARGETS.map(() => "--:|").join("") + "---|",
+  );
+  /** Per target: workload → the ratios that missed it, by our variant. */
+  const missed = new Map<Target, Map<string, string[]>>();
+  for (const w of workloads) {
+    for (const id of OURS) {
+      if (runsOf(runs, w, id).length === 0) continue;
+      const cells = TARGETS.map((t) => {
+        const { ratio: r, met } = targetMet(runs, w, id, t);
+        if (!met) {
+          const byWorkload = missed.get(t) ?? new Map<string, string[]>();
+          missed.set(t, byWorkload);
+          const key = workloadTitle(w);
+          byWorkload.set(key, [
+            ...(byWorkload.get(key) ?? []),
+            `${ratioText(r, t.limit)}× (${id === "ours" ? "default" : "statusTtl 0"})`,
+          ]);
+        }
+        const text = ratioText(r, t.limit);
+        return met ? `${text} yes` : `**${text} no**`;
+      });
+      const all = TARGETS.every((t) => targetMet(runs, w, id, t).met);
+      out.push(
+        `| ${workloadTitle(w)} | ${id === "ours" ? "default" : "statusTtl 0"} | ${cells.join(" | ")} | ${all ? "yes" : "**no**"} |`,
+      );
+    }
+  }
+  out.push("");
+  for (const t of TARGETS) {
+    const m = missed.get(t);
+    out.push(
+      `- ${t.short} ${targetText(t)}: ` +
+        (m
+          ? `missed on ${m.size} of ${workloads.length} workloads: ` +
+            [...m].map(([w, rs]) => `${w}: ${rs.join(", ")}`).join("; ")
+          : `met on all ${workloads.length} workloads`) +
+        ".",
+    );
+  }
+  out.push("");
+}
+
+function renderWorkload(
+  out: string[],
+  w: Workload,
+  runs: RunResult[],
+  with0412: boolean,
+) {
+  const n = nOf(runs, w);
+  out.push(`## ${workloadTitle(w)}`, "");
+  out.push(
+    w.shape === "batch"
+      ? `${n} jobs enqueued at one instant, 100 per enqueue call.`
+      : `${n} user mutations, one every ${w.intervalMs} ms of scheduler time, each enqueuing one job.`,
+    "",
+  );
+  const cols = with0412
+    ? ["ours", "oursTtl0", "pub050", "pub0412"]
+    : ["ours", "oursTtl0", "pub050"];
+  out.push(
+    "| figure | ours (default) | ours (statusTtl 0) | 0.5.0 |" +
+      (with0412 ? " 0.4.12 |" : "") +
+      " ours ÷ 0.5.0 (default) | ours ÷ 0.5.0 (statusTtl 0) |" +
+      (with0412 ? " ours ÷ 0.4.12 (default) |" : "") +
+      " §11 target | met (default / statusTtl 0) |",
+    "|---|" +
+      cols.map(() => "--:|").join("") +
+      "--:|--:|" +
+      (with0412 ? "--:|" : "") +
+      "---|---|",
+  );
+  for (const f of FIGURES) {
+    const xs = cols.map((id) => med(runs, w, id as Variant["id"], f));
+    const [a, b, p] = xs as [number, number, number];
+    const target = TARGETS.find((t) => t.figure === f);
+    const met = target
+      ? OURS.map((id) =>
+          targetMet(runs, w, id, target).met ? "yes" : "**no**",
+        ).join(" / ")
+      : "";
+    out.push(
+      `| ${f.name} | ${xs.map((x) => fmt(x, f.digits)).join(" | ")} | ${ratio(a, p)} | ${ratio(b, p)} |` +
+        (with0412 ? ` ${ratio(a, xs[3]!)} |` : "") +
+        ` ${target ? targetText(target) : ""} | ${met} |`,
+    );
+  }
+  out.push("");
+}
+
+function renderTargets0412(
+  out: string[],
+  meta: BenchMeta,
+  workloads: Workload[],
+  runs: RunResult[],
+  big: RunResult | null,
+) {
+  if (workloads.length === 0) return;
+  out.push(
+    "## The earlier DESIGN §11 targets (absolute, and against 0.4.12), batch workloads",
+    "",
+  );
+  out.push("| target | measured (worst workload) | met |", "|---|---|---|");
+  const worst = (variant: Variant["id"], f: Figure, ws = workloads) =>
+    Math.max(...ws.map((w) => med(runs, w, variant, f)));
+  const worstWithAfter = (variant: Variant["id"], ws = workloads) =>
+    Math.max(
+      ...ws.map(
+        (w) =>
+          med(runs, w, variant, WRITES) + med(runs, w, variant, AFTER_WRITES),
+      ),
+    );
+  const row = (target: string, measured: string, met: boolean) =>
+    out.push(`| ${target} | ${measured} | ${met ? "yes" : "**no**"} |`);
+  {
+    const v = worst("oursTtl0", WRITES);
+    const all = worstWithAfter("oursTtl0");
+    row(
+      "writes/job ≤ 6 with statusTtl 0",
+      `${fmt(v, 2)} (${fmt(all, 2)} counting the work after the drain)`,
+      v <= 6,
+    );
+  }
+  {
+    const v = worst("ours", WRITES);
+    const all = worstWithAfter("ours");
+    row(
+      "writes/job ≤ 7 with default retention",
+      `${fmt(v, 2)} (${fmt(all, 2)} counting the later sweep of retained outcomes)`,
+      v <= 7,
+    );
+  }
+  for (const [kind, limit] of [
+    ["action", 1.5],
+    ["mutation", 2.2],
+  ] as const) {
+    const ws = workloads.filter((w) => w.kind === kind);
+    const v = Math.max(worst("ours", EXECS, ws), worst("oursTtl0", EXECS, ws));
+    row(`executions/job ≤ ${limit} (${kind}s)`, fmt(v, 2), v <= limit);
+  }
+  if (meta.with0412) {
+    const v = Math.max(
+      ...workloads.flatMap((w) =>
+        OURS.map((id) =>
+          ratioOf(
+            med(runs, w, id, SCHEDULED),
+            med(runs, w, "pub0412", SCHEDULED),
+          ),
+        ),
+      ),
+    );
+    row(
+      "scheduled functions/job ≤ 0.4.12's",
+      `${fmt(v, 3)} × 0.4.12's`,
+      v <= 1,
+    );
+  }
+  {
+    const ws = workloads.filter((w) => w.maxParallelism === 10);
+    const v = Math.max(
+      worst("ours", MAKESPAN, ws),
+      worst("oursTtl0", MAKESPAN, ws),
+    );
+    const p = Math.max(...ws.map((w) => med(runs, w, "pub050", MAKESPAN)));
+    row(
+      `makespan ≤ 1 s of scheduler time (${meta.n} jobs, p = 10)`,
+      `${fmt(v, 2)} s (0.5.0: ${fmt(p, 1)} s)`,
+      v <= 1,
+    );
+  }
+  if (meta.with0412) {
+    const v = Math.max(
+      ...workloads.flatMap((w) =>
+        OURS.map((id) =>
+          ratioOf(med(runs, w, id, WALL), med(runs, w, "pub0412", WALL)),
+        ),
+      ),
+    );
+    row(
+      "drain wall time ≤ 0.6 × 0.4.12's",
+      `${fmt(v, 2)} × 0.4.12's`,
+      v <= 0.6,
+    );
+  }
+  if (big && meta.bigWorkload) {
+    const w = meta.bigWorkload;
+    const growth = [EXECS, WRITES, READS, SCHEDULED].map(
+      (f) => f.value(big) / med(runs, w, w.variant, f),
+    );
+    const countsGrowth = Math.max(...growth);
+    const wallGrowth =
+      WALL.value(big) / big.n / (med(runs, w, w.variant, WALL) / meta.n);
+    const restGrowth =
+      (WALL.value(big) - QUERY_WALL.value(big)) /
+      big.n /
+      ((med(runs, w, w.variant, WALL) - med(runs, w, w.variant, QUERY_WALL)) /
+        meta.n);
+    // Two rows: the counted cost, and the wall time, which under
+    // convex-test includes queries that scan every document of the
+    // component (their time grows with the rows, whatever the engine does).
+    row(
+      `per-job cost (executions, writes, reads, scheduled) at N = ${big.n} ≤ 1.2 × N = ${meta.n}`,
+      `${fmt(countsGrowth, 2)} ×`,
+      countsGrowth <= 1.2,
+    );
+    row(
+      `per-job wall time at N = ${big.n} ≤ 1.2 × N = ${meta.n} (CPU under convex-test)`,
+      `${fmt(wallGrowth, 2)} × in all; ${fmt(restGrowth, 2)} × outside the ` +
+        `component's queries, which convex-test answers by scanning every document (see below)`,
+      wallGrowth <= 1.2,
+    );
+  }
+  out.push("");
+}
+
+/**
+ * For each stream workload, this package (default retention) and 0.5.0:
+ * per job, each component function's executions with the writes, reads and
+ * scheduled calls it made, by table.
+ */
+function renderStreamFunctions(
+  out: string[],
+  streams: Workload[],
+  runs: RunResult[],
+) {
+  out.push("## Single enqueues: function by function", "");
+  out.push(
+    "Per job, first repetition, for this package (default retention) and 0.5.0 on each stream workload: " +
+      "each component function's executions, then the writes, reads and scheduled calls made inside it " +
+      "(by method and table; a function's nested calls into a component count under the called function).",
+    "",
+  );
+  for (const w of streams) {
+    out.push(`### ${workloadTitle(w)}`, "");
+    for (const id of ["ours", "pub050"] as const) {
+      const r = runsOf(runs, w, id)[0];
+      if (!r) continue;
+      const c = r.counts;
+      out.push(
+        `- **${title(id)}**: ${fmt(c.executions / r.n, 2)} executions, ${fmt(c.writes / r.n, 2)} writes, ` +
+          `${fmt(c.reads / r.n, 2)} reads, ${fmt(c.scheduled / r.n, 2)} scheduled per job`,
+      );
+      const fns = Object.entries(c.byFunction).sort((a, b) => b[1] - a[1]);
+      for (const [fn, execs] of fns) {
+        const of = (rec: Record<string, number>, sep: string) =>
+          Object.fromEntries(
+            Object.entries(rec)
+              .filter(([k]) => k.startsWith(fn + sep))
+              .map(([k, v]) => [k.slice(fn.length + sep.length), v]),
+          );
+        const writes = of(c.writesByFn, ": ");
+        const reads = of(c.readsByFn, ": ");
+        const sched = of(c.scheduledByFn, " → ");
+        const sum = (rec: Record<string, number>) =>
+          Object.values(rec).reduce((a, b) => a + b, 0);
+        const parts = [
+          sum(writes) > 0
+            ? `writes ${fmt(sum(writes) / r.n, 2)} (${breakdown(writes, r.n)})`
+            : "",
+          sum(reads) > 0
+            ? `reads ${fmt(sum(reads) / r.n, 2)} (${breakdown(reads, r.n)})`
+            : "",
+          sum(sched) > 0
+            ? `schedules ${fmt(sum(sched) / r.n, 2)} (${breakdown(sched, r.n)})`
+            : "",
+        ].filter((x) => x !== "");
+        out.push(
+          `  - \`${fn}\` ${fmt(execs / r.n, 2)}×${parts.length > 0 ? ": " + parts.join("; ") : ""}`,
+        );
+      }
+    }
+    out.push("");
+  }
 }
 
 function totals(record: Record<string, number>): string {
@@ -444,7 +707,7 @@ function renderOptions(
     `Each of this package's per-job options against the same workload without it: N = ${meta.n} jobs, ` +
       `maxParallelism 10, default retention, enqueued 100 per call as above. ` +
       `${reps === 1 ? "One repetition" : `Medians of ${reps} repetitions`} ` +
-      "(counts are deterministic; wall times are not). 0.4.12 has none of these options. Δ is the " +
+      "(counts are deterministic; wall times are not). The published packages have none of these options. Δ is the " +
       "difference to the baseline, per job for the counts. The counters of `stats` are not an option: " +
       "they are in every run, baseline included (see the last part of this section).",
     "",

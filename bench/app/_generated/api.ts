@@ -39,5 +39,6 @@ export const internal: FilterApi<
 /** The components mounted by this directory's convex.config.ts. */
 export const components = componentsGeneric() as unknown as {
   ours: import("convex-workpool/_generated/component.js").ComponentApi<"ours">;
-  published: import("workpool-published/_generated/component.js").ComponentApi<"published">;
+  published050: import("workpool-published-050/_generated/component.js").ComponentApi<"published050">;
+  published0412: import("workpool-published/_generated/component.js").ComponentApi<"published0412">;
 };
