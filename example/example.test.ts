@@ -186,6 +186,9 @@ test("poolStats: pending (due, delayed) and running per pool, then the outcomes"
   await t.mutation(internal.emails.setPaused, { paused: false });
   const status = (workId: WorkId) => t.query(api.emails.getStatus, { workId });
   await runUntil(t, async () => (await status(ok.workId)).state === "finished" && (await status(bad.workId)).state === "finished");
+  // Stats are the loop's counts: they catch up with the statuses at its next
+  // pass, which each finished job wakes at once.
+  await runUntil(t, async () => (await poolStats()).emailWorkpool.running === 0);
   stats = await poolStats();
   expect(stats.emailWorkpool).toMatchObject({
     maxParallelism: 10,

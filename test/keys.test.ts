@@ -7,7 +7,17 @@
 // onCompletes, statuses; and, white-box, what holds a slot.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "./fixture/_generated/api.js";
-import { advance, initConvexTest, runUntil, runUntilSettled, snapshot, type Snapshot, type Test } from "./setup.js";
+import {
+  advance,
+  chainOnTime,
+  initConvexTest,
+  onTime,
+  runUntil,
+  runUntilSettled,
+  snapshot,
+  type Snapshot,
+  type Test,
+} from "./setup.js";
 
 const T0 = new Date("2026-01-01T00:00:00Z").getTime();
 beforeEach(() => {
@@ -140,10 +150,10 @@ describe("one key runs one job at a time, in enqueue order", () => {
     expect(await maxInFlight(t, "k")).toBe(1);
     expect(await runTags(t)).toEqual(["k0", "k1", "k2", "k3", "k4"]);
     // Each starts as the one before it ends: no polling delay between them.
-    expect(Object.values(await startedAt(t))).toEqual([0, 1000, 2000, 3000, 4000]);
+    expect(Object.values(await startedAt(t))).toEqual(chainOnTime([0, 1000, 2000, 3000, 4000]));
     const done = await onlyResults(t, ids);
     expect(done.map((c) => c.result.kind)).toEqual(["success", "success", "success", "success", "success"]);
-    expect(done.map((c) => c.at - T0)).toEqual([1000, 2000, 3000, 4000, 5000]);
+    expect(done.map((c) => c.at - T0)).toEqual(chainOnTime([1000, 2000, 3000, 4000, 5000]));
   });
 
   test("a key busy with slow jobs blocks no one: other keys and unkeyed jobs fill the other slots", async () => {
@@ -164,7 +174,7 @@ describe("one key runs one job at a time, in enqueue order", () => {
     expect(await maxInFlight(t, "a")).toBe(1);
     expect(await maxInFlight(t, "b")).toBe(1);
     const at = await startedAt(t);
-    expect([at.a0, at.b0, at.n0]).toEqual([0, 0, 0]);
+    expect([at.a0, at.b0, at.n0]).toEqual([onTime(0), onTime(0), onTime(0)]);
     // Within a key: enqueue order, one after another.
     const tags = await runTags(t);
     expect(tags.filter((x) => x.startsWith("a"))).toEqual(["a0", "a1", "a2", "a3", "a4"]);
@@ -174,7 +184,7 @@ describe("one key runs one job at a time, in enqueue order", () => {
     // 10 s of work at cap 3 while a's chain alone takes 5 s: done by 5 s.
     const done = await onlyResults(t, [...a, ...b, n, m]);
     expect(done.every((c) => c.result.kind === "success")).toBe(true);
-    expect(Math.max(...done.map((c) => c.at - T0))).toBe(5000);
+    expect(Math.max(...done.map((c) => c.at - T0))).toBeOnTime(5000, 5);
   });
 
   test("jobs of different keys enqueued together run side by side", async () => {
@@ -185,8 +195,8 @@ describe("one key runs one job at a time, in enqueue order", () => {
       { keys: ["x", "y", "z"] },
     );
     await settleChecked(t, 10);
-    expect(await startedAt(t)).toEqual({ x: 0, y: 0, z: 0 });
-    expect((await onlyResults(t, ids)).map((c) => c.at - T0)).toEqual([1000, 1000, 1000]);
+    expect(await startedAt(t)).toEqual({ x: onTime(0), y: onTime(0), z: onTime(0) });
+    expect((await onlyResults(t, ids)).map((c) => c.at - T0)).toEqual([onTime(1000), onTime(1000), onTime(1000)]);
   });
 });
 
@@ -239,7 +249,8 @@ describe("the head keeps its key until it finishes", () => {
     expect(await statuses(t, [late, now])).toEqual([WAITING, WAITING]);
     await settleChecked(t, 10);
     expect(await runTags(t)).toEqual(["unkeyed", "delayed", "immediate"]);
-    expect(await startedAt(t)).toEqual({ unkeyed: 0, delayed: 10_000, immediate: 10_000 });
+    // The immediate one as soon as the delayed one ended.
+    expect(await startedAt(t)).toEqual({ unkeyed: onTime(0), delayed: onTime(10_000), immediate: onTime(10_000, 2) });
     expect((await onlyResults(t, [late, now, free])).map((c) => c.result.kind)).toEqual(["success", "success", "success"]);
   });
 
@@ -248,8 +259,8 @@ describe("the head keeps its key until it finishes", () => {
     const head = await one(t, { tag: "head", durationMs: 1000 }, { key: "k" });
     const later = await one(t, { tag: "later" }, { key: "k", runAfter: 5000 });
     await settleChecked(t, 10);
-    expect(await startedAt(t)).toEqual({ head: 0, later: 5000 });
-    expect((await onlyResults(t, [head, later])).map((c) => c.at - T0)).toEqual([1000, 5000]);
+    expect(await startedAt(t)).toEqual({ head: onTime(0), later: onTime(5000) });
+    expect((await onlyResults(t, [head, later])).map((c) => c.at - T0)).toEqual([onTime(1000), onTime(5000)]);
   });
 });
 
@@ -279,7 +290,7 @@ describe("cancel and keys", () => {
     expect(await statuses(t, [head, next])).toEqual([{ state: "running", previousAttempts: 0 }, WAITING]);
     expect(await runsOf(t, "next")).toHaveLength(0);
     await settleChecked(t, 10);
-    expect(await startedAt(t)).toEqual({ head: 0, next: 5000 });
+    expect(await startedAt(t)).toEqual({ head: onTime(0), next: onTime(5000, 2) });
     const [h, n] = await onlyResults(t, [head, next]);
     // A running attempt that succeeds ends as success (no retry to cancel).
     expect(h!.result.kind).toBe("success");
@@ -295,7 +306,7 @@ describe("cancel and keys", () => {
     await t.mutation(api.pools.cancel, { id: head });
     await settleChecked(t, 10);
     expect(await runTags(t)).toEqual(["head", "next"]);
-    expect(await startedAt(t)).toEqual({ head: 0, next: 2000 });
+    expect(await startedAt(t)).toEqual({ head: onTime(0), next: onTime(2000, 2) });
     expect((await onlyResults(t, [head, next])).map((c) => c.result.kind)).toEqual(["canceled", "success"]);
   });
 
@@ -329,7 +340,7 @@ describe("cancel and keys", () => {
     expect(await runTags(t)).toEqual(["head"]);
     await settleChecked(t, 10);
     expect(await runTags(t)).toEqual(["head", "w2"]);
-    expect(await startedAt(t)).toEqual({ head: 0, w2: 2000 });
+    expect(await startedAt(t)).toEqual({ head: onTime(0), w2: onTime(2000, 2) });
     expect((await onlyResults(t, [head, w1, w2])).map((c) => c.result.kind)).toEqual(["success", "canceled", "success"]);
   });
 
@@ -379,8 +390,8 @@ describe("batches", () => {
     await settleChecked(t, 10);
     expect(await maxInFlight(t, "s")).toBe(1);
     expect(await runTags(t)).toEqual(["s0", "s1", "s2", "s3"]);
-    expect(await startedAt(t)).toEqual({ s0: 0, s1: 1000, s2: 2000, s3: 3000 });
-    expect((await onlyResults(t, ids)).map((c) => c.at - T0)).toEqual([1000, 2000, 3000, 4000]);
+    expect(Object.values(await startedAt(t))).toEqual(chainOnTime([0, 1000, 2000, 3000]));
+    expect((await onlyResults(t, ids)).map((c) => c.at - T0)).toEqual(chainOnTime([1000, 2000, 3000, 4000]));
   });
 
   test("a batch with keys, one per job, serializes each key's jobs and runs the keys side by side", async () => {
@@ -394,8 +405,21 @@ describe("batches", () => {
     await settleChecked(t, 10);
     expect(await maxInFlight(t, "a")).toBe(1);
     expect(await maxInFlight(t, "b")).toBe(1);
-    expect(await startedAt(t)).toEqual({ a0: 0, b1: 0, a2: 1000, b3: 1000, a4: 2000 });
-    expect((await onlyResults(t, ids)).map((c) => c.at - T0)).toEqual([1000, 1000, 2000, 2000, 3000]);
+    // Each key's jobs back to back: the n-th of a key is the n-th start in its chain.
+    expect(await startedAt(t)).toEqual({
+      a0: onTime(0),
+      b1: onTime(0),
+      a2: onTime(1000, 2),
+      b3: onTime(1000, 2),
+      a4: onTime(2000, 3),
+    });
+    expect((await onlyResults(t, ids)).map((c) => c.at - T0)).toEqual([
+      onTime(1000),
+      onTime(1000),
+      onTime(2000, 2),
+      onTime(2000, 2),
+      onTime(3000, 3),
+    ]);
   });
 
   test("a batch with a key queues behind a job already holding it", async () => {
@@ -404,7 +428,8 @@ describe("batches", () => {
     const ids = await enqueue(t, [{ tag: "then0" }, { tag: "then1" }], { key: "k" });
     await settleChecked(t, 10);
     expect(await runTags(t)).toEqual(["first", "then0", "then1"]);
-    expect(await startedAt(t)).toEqual({ first: 0, then0: 3000, then1: 3000 });
+    // then1 as soon as then0 (zero-length) ended.
+    expect(await startedAt(t)).toEqual({ first: onTime(0), then0: onTime(3000, 2), then1: onTime(3000, 3) });
     expect((await onlyResults(t, [first, ...ids])).every((c) => c.result.kind === "success")).toBe(true);
   });
 });
@@ -471,7 +496,7 @@ describe("statusTtl 0", () => {
     for (let i = 0; i < 3; i++) ids.push(await one(t, { tag: `z${i}`, durationMs: 1000 }, { key: "k" }, { poolOptions }));
     await settleChecked(t, 10);
     expect(await runTags(t)).toEqual(["z0", "z1", "z2"]);
-    expect(await startedAt(t)).toEqual({ z0: 0, z1: 1000, z2: 2000 });
+    expect(Object.values(await startedAt(t))).toEqual(chainOnTime([0, 1000, 2000]));
     expect((await onlyResults(t, ids)).map((c) => c.result.kind)).toEqual(["success", "success", "success"]);
     expect((await snapshot(t)).counts.work).toBe(0);
   });

@@ -21,7 +21,7 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "./fixture/_generated/api.js";
-import { drain, initConvexTest, settleInFlight, snapshot, type Test } from "./setup.js";
+import { COMMIT_TICK_MS, drain, functionClock, initConvexTest, settleInFlight, snapshot, type Test } from "./setup.js";
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 200);
 const KINDS = ["success", "failed", "canceled"] as const;
@@ -213,17 +213,19 @@ function checkKeys(jobs: ModelJob[], runs: { tag: string; at: number }[]) {
 /**
  * `stats` against the statuses: the same jobs running, pending and finished.
  * Stats are the loop's counts: an attempt that ended holds its slot until the
- * loop's next pass, which follows at once (a zero-delay timer). So first let
- * the loop catch up with reported attempts, then compare with fresh statuses.
+ * loop's next pass, which follows at once (a timer due within a commit tick,
+ * setup.ts). So first let the loop catch up with reported attempts, then
+ * compare with fresh statuses.
  */
 async function checkStats(t: Test, jobs: ModelJob[]) {
   for (let pass = 0; pass < 10 && (await snapshot(t)).counts.pendingCompletion! > 0; pass++) {
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(COMMIT_TICK_MS);
     await settleInFlight(t);
   }
+  // The queries' clock (no commit in between), which may be a tick ahead of the fake clock.
+  const now = await functionClock(t);
   const statuses = (await t.query(api.pools.status, { ids: jobs.map((j) => j.id) })) as Status[];
   const stats = await t.query(api.pools.stats, {});
-  const now = Date.now();
   const current = jobs.map((job, i) => ({ job, last: statuses[i]! }));
   const of = (f: (j: { job: ModelJob; last: Status }) => boolean) => current.filter(f).length;
   const pending = (j: { last: Status }) => j.last.state === "pending";
@@ -276,7 +278,9 @@ async function runSequence(ops: Op[]) {
         ...(op.key !== undefined ? { key: op.key } : {}),
         ...(op.priority !== undefined ? { priority: op.priority } : {}),
       };
-      const now = Date.now();
+      // The enqueue's own clock, which may be a tick ahead of the fake clock:
+      // delays count from it.
+      const now = await functionClock(t);
       const ids = await t.mutation(api.pools.enqueue, {
         kind: op.fnType,
         args,

@@ -4,11 +4,12 @@
 // PRIORITY_MAX_PASSES starts in a row before it gets one. A retry keeps its
 // job's priority; a delayed job, whatever its priority, waits for its time.
 // With a cap of 1 each start is one loop iteration, so the runs log shows
-// the start order exactly.
+// the start order exactly; and each start waits for the job before it to
+// end, so start times are on time for a chain of starts (setup.ts).
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { PRIORITY_MAX_PASSES } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
-import { initConvexTest, runUntil, runUntilSettled, type Test } from "./setup.js";
+import { initConvexTest, onTime, runUntil, runUntilSettled, type Test } from "./setup.js";
 
 const T0 = new Date("2026-01-01T00:00:00Z").getTime();
 beforeEach(() => {
@@ -104,7 +105,13 @@ describe("start order", () => {
     await enqueue(t, { tag: "h1" }, { priority: "high" });
     await runUntilSettled(t);
     expect(await runTags(t)).toEqual(["running", "h1", "n1", "l1"]);
-    expect(await startedAt(t)).toEqual({ running: 0, h1: 1000, n1: 1000, l1: 1000 });
+    // One after another as each (zero-length) ends: the n-th start in a row.
+    expect(await startedAt(t)).toEqual({
+      running: onTime(0),
+      h1: onTime(1000, 2),
+      n1: onTime(1000, 3),
+      l1: onTime(1000, 4),
+    });
   });
 
   test("within a priority, the earlier due time starts first", async () => {
@@ -185,7 +192,8 @@ describe("retries and delays", () => {
     // The retry is due within 1.5 s, while N1 runs; when N1 ends at 2 s the
     // retry, though due after N2..N4, starts first.
     expect(await runTags(t)).toEqual(["H", "N1", "H", "N2", "N3", "N4"]);
-    expect(await startedAt(t)).toMatchObject({ N1: 0, N2: 2000 });
+    // N1 after H's first attempt; N2 after N1 and H's (zero-length) retry.
+    expect(await startedAt(t)).toMatchObject({ N1: onTime(0, 2), N2: onTime(2000, 4) });
   });
 
   test("a low job's retry stays low: normal jobs due after it still start first", async () => {
@@ -193,7 +201,8 @@ describe("retries and delays", () => {
     await resume(t);
     const low = await enqueue(t, { tag: "L", fail: "flaky", failRuns: 1 }, { priority: "low", retry: RETRY });
     await runUntil(t, async () => previousAttempts(await t.query(api.pools.statusOne, { id: low })) === 1);
-    expect(Date.now()).toBe(T0);
+    // The first attempt ran and failed at once: the clock is still at T0, but for the scheduler's hops.
+    expect(Date.now()).toBeOnTime(T0);
     await enqueue(t, { tag: "N1", durationMs: 2000 });
     // Due at 1.6 s: after the retry (at most 1.5 s), before N1 ends.
     for (let i = 2; i <= 4; i++) await enqueue(t, { tag: `N${i}`, durationMs: 2000 }, { runAfter: 1600 });
@@ -208,7 +217,8 @@ describe("retries and delays", () => {
     for (let i = 1; i <= 3; i++) await enqueue(t, { tag: `N${i}`, durationMs: 2000 });
     await runUntilSettled(t);
     expect(await runTags(t)).toEqual(["N1", "N2", "N3", "H"]);
-    expect(await startedAt(t)).toEqual({ N1: 0, N2: 2000, N3: 4000, H: 6000 });
+    // H, due at 5 s, as soon as N3 frees the slot.
+    expect(await startedAt(t)).toEqual({ N1: onTime(0), N2: onTime(2000, 2), N3: onTime(4000, 3), H: onTime(6000, 4) });
   });
 
   test("a keyed job released by its key's head is queued at its own priority", async () => {

@@ -7,13 +7,93 @@
 // conflicts, no real parallelism), its scheduler and vitest's fake timers
 // stand in for Convex's, and limits are enforced only when asked for.
 import { convexTest } from "convex-test";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import type { FunctionReference } from "convex/server";
 import workpool from "convex-workpool/test";
 import schema from "./fixture/schema.js";
 import { components } from "./fixture/_generated/api.js";
 
 const modules = import.meta.glob("./fixture/**/*.ts");
+
+/**
+ * One tick of convex-test's commit clock (0.0.65 and later), in ms. As on a
+ * deployment, a function's clock is never behind the latest commit: commit
+ * timestamps strictly increase (under vitest's frozen fake clock, by 1 ns
+ * when the clock has not moved), and a transaction's `Date.now()` is the
+ * fake clock or the latest commit rounded up to the millisecond, whichever
+ * is later. So once two transactions (a test's own `t.run` and
+ * `t.mutation` calls included) have committed in one fake millisecond,
+ * functions run a tick ahead of the fake clock (never more),
+ * and what they schedule "at once" fires a tick later: each hop from a
+ * function to one it schedules can take a tick, as a real scheduler takes
+ * a little time. Two clock readings taken by functions are therefore
+ * within a tick of the fake time that passed between them.
+ */
+export const COMMIT_TICK_MS = 1;
+
+/**
+ * How far a job's start, as its first transaction's `Date.now()` records it
+ * (and the end of a zero-length job), can trail the fake-clock time at
+ * which it could start: its due time, the enqueue or resume that let it
+ * start, or the end of the job whose slot or key it waited for. Three
+ * ticks: the transaction that made it startable can run a tick ahead of
+ * the fake clock, and the loop call it schedules fires then; the loop can
+ * run a tick ahead again, and the worker it schedules fires then; the
+ * job's first transaction can run a tick ahead of that. No polling: a pool
+ * that waited for its next round would trail by the round (the published
+ * workpool's are 100 ms and more).
+ */
+export const START_LAG_MS = 3 * COMMIT_TICK_MS;
+
+expect.extend({
+  /**
+   * On time: not before `due` (ms), and at most `starts` × START_LAG_MS
+   * after it. `starts` counts the starts in a row that the time waited
+   * for: a job that started as the one before it ended, which itself
+   * started as its predecessor ended, … can trail by a lag per start.
+   */
+  toBeOnTime(received: unknown, due: number, starts = 1) {
+    const latest = due + starts * START_LAG_MS;
+    const pass = typeof received === "number" && received >= due && received <= latest;
+    const window = `[${due}, ${latest}]` + (starts === 1 ? "" : ` (${starts} starts in a row)`);
+    return {
+      pass,
+      message: () => `expected ${this.utils.printReceived(received)} ${pass ? "not " : ""}to be on time: in ${window}`,
+    };
+  },
+  /** Within one COMMIT_TICK_MS of `expected` (ms): a time measured between two functions' clock readings. */
+  toBeWithinATickOf(received: unknown, expected: number) {
+    const pass = typeof received === "number" && Math.abs(received - expected) <= COMMIT_TICK_MS;
+    return {
+      pass,
+      message: () =>
+        `expected ${this.utils.printReceived(received)} ${pass ? "not " : ""}to be within ${COMMIT_TICK_MS} ms of ${expected}`,
+    };
+  },
+});
+
+interface TimingMatchers<R = unknown> {
+  /** Not before `due`, and at most `starts` (default 1) × START_LAG_MS after it. */
+  toBeOnTime(due: number, starts?: number): R;
+  /** Within COMMIT_TICK_MS of `expected`, either way. */
+  toBeWithinATickOf(expected: number): R;
+}
+declare module "vitest" {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged with vitest's own
+  interface Matchers<T = any> extends TimingMatchers<T> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged with vitest's own
+  interface AsymmetricMatchersContaining extends TimingMatchers {}
+}
+
+/** `expect.toBeOnTime(due, starts)`, for use inside `toEqual`. */
+export const onTime = (due: number, starts = 1): number => expect.toBeOnTime(due, starts) as number;
+
+/**
+ * Times of a chain of starts, each waiting for the one before it to end
+ * (one slot, one key): the n-th (from 1) may trail its `due` by n lags.
+ */
+export const chainOnTime = (dues: number[]): number[] => dues.map((due, i) => onTime(due, i + 1));
+
 export const POOLS = ["workpool", "otherPool"] as const;
 export type PoolName = (typeof POOLS)[number];
 
@@ -48,6 +128,15 @@ export type Snapshot = {
   pendingScheduled: Array<{ name: string; scheduledTime: number; state: string }>;
   scheduledByName: Record<string, number>;
 };
+
+/**
+ * The clock the next transaction will see (`Date.now()` in it): the fake
+ * clock, or a commit tick ahead of it. Read by an inline query, which
+ * commits nothing, so reading it changes nothing.
+ */
+export async function functionClock(t: Test): Promise<number> {
+  return await t.query(() => Promise.resolve(Date.now()));
+}
 
 /** The pool's own tables and scheduled functions (white-box). */
 export async function snapshot(t: Test, pool: PoolName = "workpool"): Promise<Snapshot> {
@@ -131,10 +220,17 @@ export async function runUntil(t: Test, done: () => Promise<boolean>, maxSteps =
   throw new Error(`runUntil: the condition did not hold after ${maxSteps} steps`);
 }
 
-/** runUntil the pool has nothing left to do but sleep (no job pending or running). */
+/**
+ * runUntil the pool has nothing left to do but sleep: no job pending or
+ * running, no ended attempt the loop has not taken in, and no onComplete
+ * still to run (the loop runs those of jobs it ends itself, canceled or
+ * recovered ones, in a finalize call it schedules).
+ */
 export async function runUntilSettled(t: Test, pool: PoolName = "workpool") {
   await runUntil(t, async () => {
     const s = await snapshot(t, pool);
-    return s.work.every((w) => w.state === "finished") && s.counts.pendingCompletion === 0;
+    return (
+      s.work.every((w) => w.state === "finished" && w.callbackPending !== true) && s.counts.pendingCompletion === 0
+    );
   });
 }

@@ -12,6 +12,12 @@ afterEach(() => vi.useRealTimers());
 /** 20 jobs of ~900 KB: 18 MB in all, above the 16 MiB a transaction may write. */
 const big = () => Array.from({ length: 20 }, (_, i) => ({ tag: `big-${i}`, blob: `${i}:` + "x".repeat(900_000) }));
 
+/**
+ * Moving 18 MB through convex-test's validation and size accounting takes a
+ * few seconds of CPU, beyond vitest's default 5 s on a busy machine.
+ */
+const HEAVY_TEST_TIMEOUT_MS = 60_000;
+
 test("a batch above one transaction's write limit, enqueued from an action, is split and goes through in order", async () => {
   const t = initConvexTest({ transactionLimits: true });
   const ids = await t.action(api.pools.enqueueFromAction, {
@@ -34,7 +40,7 @@ test("a batch above one transaction's write limit, enqueued from an action, is s
       returnValue: { tag: `big-${i}`, length: JSON.stringify(blob).length, head: JSON.stringify(blob).slice(0, 40) },
     });
   });
-});
+}, HEAVY_TEST_TIMEOUT_MS);
 
 test("the same batch from one mutation fails whole: nothing is enqueued", async () => {
   const t = initConvexTest({ transactionLimits: true });
@@ -44,4 +50,4 @@ test("the same batch from one mutation fails whole: nothing is enqueued", async 
   const s = await snapshot(t);
   expect(s.counts).toMatchObject({ work: 0, payload: 0, pendingStart: 0, startQueue: 0 });
   expect(s.pendingScheduled).toEqual([]);
-});
+}, HEAVY_TEST_TIMEOUT_MS);
