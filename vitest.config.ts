@@ -1,11 +1,17 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig, type ViteUserConfig } from "vitest/config";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
+/**
+ * Runs too long for `npm test`: `npm run test:long` runs them at full size
+ * (see vitest.long.config.ts), and CI runs both commands.
+ */
+export const LONG_TESTS = ["test/backlog.test.ts"];
+
 // Tests import the package by its public name, as an app would; these aliases
 // point those names at the sources so that no build is needed to test.
-export default defineConfig({
+export const shared = {
   resolve: {
     alias: [
       { find: /^convex-workpool\/test$/, replacement: here("./src/test.ts") },
@@ -25,7 +31,16 @@ export default defineConfig({
     // Pools log JSON events; show them only for tests that fail.
     silent: "passed-only",
     server: { deps: { inline: ["convex-test"] } },
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "example/**/*.test.ts"],
+  },
+} satisfies ViteUserConfig;
+
+/** `npm test`: every test but the long ones, and the type tests. */
+export default defineConfig({
+  ...shared,
+  test: {
+    ...shared.test,
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "example/**/*.test.ts", "demo/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, ...LONG_TESTS],
     typecheck: {
       include: ["src/**/*.test-d.ts", "test/**/*.test-d.ts"],
       tsconfig: "./tsconfig.json",
