@@ -13,6 +13,8 @@
 //   BENCH_OPTIONS_REPS  its repetitions (default BENCH_REPS)
 //   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
 //                raw runs go beside it as .json)
+//   BENCH_HTML   also write an HTML page there: each run of the first
+//                repetition's running jobs against its cap, queue and start lags
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -26,7 +28,8 @@ import {
   type StatsProbe,
   type Workload,
 } from "./driver.js";
-import { renderReport, type BenchMeta } from "./report.js";
+import { renderHtml } from "../demo/html.js";
+import { renderReport, timelineReport, type BenchMeta } from "./report.js";
 
 const env = process.env;
 const N = positiveInt("BENCH_N", 1000);
@@ -35,6 +38,7 @@ const BIG_N = env.BENCH_BIG_N === "0" ? 0 : positiveInt("BENCH_BIG_N", 20_000);
 const OUT = env.BENCH_OUT ?? "bench/results/latest.md";
 const OPTIONS = env.BENCH_OPTIONS !== "0";
 const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", REPS);
+const HTML = env.BENCH_HTML || null;
 
 const WORKLOADS: Workload[] = [
   { kind: "action", maxParallelism: 10 },
@@ -138,7 +142,9 @@ test("bench", async () => {
       const order = rep % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
       for (const w of WORKLOADS) {
         for (const v of order) {
-          const r = await runWorkload(v, w, N);
+          const r = await runWorkload(v, w, N, {
+            timeline: HTML !== null && rep === 0,
+          });
           runs.push(r);
           progress(r);
         }
@@ -209,4 +215,8 @@ test("bench", async () => {
     JSON.stringify({ meta, runs, big, optionRuns, statsProbes }, null, 1),
   );
   console.log(`${markdown}\n(written to ${OUT})`);
+  if (HTML !== null) {
+    fs.writeFileSync(HTML, renderHtml(timelineReport(meta, runs)));
+    console.log(`(HTML page written to ${HTML})`);
+  }
 });

@@ -17,6 +17,7 @@ import publishedTest from "workpool-published/test";
 import batchWorkerTest from "@convex-dev/batch-worker/test";
 import schema from "./app/schema.js";
 import { api } from "./app/_generated/api.js";
+import type { PoolTimeline } from "../demo/html.js";
 import {
   copyCounts,
   diffCounts,
@@ -128,6 +129,8 @@ export type RunResult = {
   enqueueWallMs: number;
   /** Timers fired until the last onComplete. */
   steps: number;
+  /** Running jobs, queue and start lags over time, if asked for (BENCH_HTML). */
+  timeline?: PoolTimeline;
 };
 
 /**
@@ -147,7 +150,7 @@ const live: Record<Pool, Counts> = {
   published: emptyCounts(),
 };
 
-type Global = { __benchDone?: number };
+type Global = { __benchDone?: number; __benchEvents?: [number, 1 | -1][] };
 const g = globalThis as Global;
 
 // Instrumented once; each backend registers the same maps.
@@ -208,6 +211,7 @@ export async function runWorkload(
   variant: Variant,
   workload: Workload,
   n: number,
+  options: { timeline?: boolean } = {},
 ): Promise<RunResult> {
   const run = `${variant.id}-${workload.kind}-p${workload.maxParallelism}-${n}-${++runSeq}`;
   const t = createBackend();
@@ -216,6 +220,7 @@ export async function runWorkload(
   live.published = emptyCounts();
   live[variant.pool] = counts;
   g.__benchDone = 0;
+  g.__benchEvents = [];
 
   const start = Date.now();
   const wall0 = realNow();
@@ -225,6 +230,7 @@ export async function runWorkload(
   const steps = await drain(t, n, run);
   const wallMs = realNow() - wall0;
   const main = copyCounts(counts);
+  const events = [...(g.__benchEvents ?? [])];
 
   const rows = await t.run(
     async (ctx) =>
@@ -262,7 +268,67 @@ export async function runWorkload(
     wallMs,
     enqueueWallMs,
     steps,
+    ...(options.timeline
+      ? {
+          timeline: timelineOf(
+            `${variant.title}, ${workload.kind}s, maxParallelism ${workload.maxParallelism}, ${n} jobs`,
+            events,
+            start,
+            n,
+            workload.maxParallelism,
+          ),
+        }
+      : {}),
   };
+}
+
+/**
+ * A run as the HTML page draws it, from the app's starts and onCompletes
+ * up to the last onComplete. Running: jobs started whose onComplete has
+ * not run yet (a slot as the app sees it); queue: jobs not started yet.
+ * Two points per instant of scheduler time, its peak and where it ended,
+ * so a burst within one instant still shows. Every job is enqueued at
+ * `start`, so its start lag is its start's time since then.
+ */
+function timelineOf(
+  name: string,
+  events: [number, 1 | -1][],
+  start: number,
+  n: number,
+  cap: number,
+): PoolTimeline {
+  const line: PoolTimeline = {
+    name,
+    x: [0],
+    running: [0],
+    cap: [cap],
+    queue: [{ label: "not started yet", values: [n] }],
+    startLagsMs: [],
+  };
+  const point = (atMs: number, running: number, started: number) => {
+    line.x.push((atMs - start) / 1000);
+    line.running.push(running);
+    line.cap.push(cap);
+    line.queue[0]!.values.push(n - started);
+  };
+  let running = 0;
+  let started = 0;
+  for (let i = 0; i < events.length;) {
+    const at = events[i]![0];
+    let peak = { running, started };
+    for (; i < events.length && events[i]![0] === at; i++) {
+      const delta = events[i]![1];
+      running += delta;
+      if (delta === 1) {
+        started++;
+        line.startLagsMs.push(at - start);
+      }
+      if (running > peak.running) peak = { running, started };
+    }
+    if (peak.running > running) point(at, peak.running, peak.started);
+    point(at, running, started);
+  }
+  return line;
 }
 
 /** Fires timers in time order up to a sentinel `ms` of scheduler time later. */

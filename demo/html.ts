@@ -46,6 +46,8 @@ const LAG_BINS = 20;
 const escape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(Math.abs(n) < 10 ? 1 : 0));
+/** "12 ms" below a second, else "4.8 s". */
+const duration = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${fmt(ms / 1000)} s`);
 /** A tick value as short as it is exact: 0.05, 2.5, 20. */
 const tickText = (n: number) => String(Number(n.toFixed(6)));
 const px = (n: number) => n.toFixed(1);
@@ -185,7 +187,7 @@ function lagChart(p: PoolTimeline): string {
     const x = px(s.x(v));
     // Labels right of their line, or left of it in the chart's right half.
     const [anchor, dx, y] = s.x(v) > W / 2 ? ["end", -3, M.top + 8 + (q === 0.5 ? 0 : 11)] : ["start", 3, M.top + 8 + (q === 0.5 ? 0 : 11)];
-    return `<line class="mark" x1="${x}" y1="${M.top}" x2="${x}" y2="${H - M.bottom}"/><text class="tick" x="${px(s.x(v) + dx)}" y="${y}" text-anchor="${anchor}">p${q * 100} ${fmt(v)} s</text>`;
+    return `<line class="mark" x1="${x}" y1="${M.top}" x2="${x}" y2="${H - M.bottom}"/><text class="tick" x="${px(s.x(v) + dx)}" y="${y}" text-anchor="${anchor}">p${q * 100} ${duration(v * 1000)}</text>`;
   });
   return svg(
     `Start lag of ${p.startLagsMs.length} attempts (due to started)`,
@@ -199,7 +201,7 @@ function poolSection(p: PoolTimeline, report: TimelineReport): string {
   const facts = [
     `${p.x.length} samples`,
     `most running in a sample ${Math.max(0, ...p.running)}, cap ${Math.max(0, ...p.cap)}`,
-    `start lag p50 ${fmt(percentile(p.startLagsMs, 0.5) / 1000)} s, p95 ${fmt(percentile(p.startLagsMs, 0.95) / 1000)} s`,
+    `start lag p50 ${duration(percentile(p.startLagsMs, 0.5))}, p95 ${duration(percentile(p.startLagsMs, 0.95))}`,
   ];
   return `<section><h2>${escape(p.name)}</h2>${p.note ? `<p>${escape(p.note)}</p>` : ""}<p class="facts">${escape(facts.join("; "))}</p><div class="charts">${runningChart(p, xLabel)}${queueChart(p, xLabel)}${lagChart(p)}</div></section>`;
 }
