@@ -118,6 +118,14 @@ interface GeneratedFile {
 
 /** Generates (or checks) every folder of `options.dirs`; returns the exit code: 0, or 1 if stale or failed. */
 export async function codegen(options: CodegenOptions): Promise<number> {
+  // TypeScript 7 (the native compiler) ships no JavaScript API.
+  if (typeof (ts as Partial<typeof ts>).createSourceFile !== "function") {
+    throw new Error(
+      `the installed typescript ${String((ts as { version?: unknown }).version)} has no JavaScript API, ` +
+        "which this command reads convex.config.ts with (TypeScript 7 dropped it): " +
+        "npm install --save-dev typescript@6",
+    );
+  }
   if (options.out !== undefined && options.dirs.length !== 1) {
     throw new Error("--out needs exactly one --dir");
   }
