@@ -17,7 +17,8 @@ ctx types for your schema.
   --check       write nothing; exit 1 if a file is missing or stale
   --help, -h    print this
 
-Needs the typescript package; formats with prettier when it is installed.
+Needs the typescript package, version 6 or earlier (TypeScript 7 has no
+JavaScript API); formats with prettier when it is installed.
 Once the app has a deployment, \`npx convex dev\` writes these files itself.`;
 
 type Parsed = { kind: "run"; dir: string | null; check: boolean } | { kind: "help" } | { kind: "error"; message: string };
