@@ -1,8 +1,8 @@
 // `npm run test:long`: the tests too long for `npm test` (LONG_TESTS in
 // vitest.config.ts), at full size unless told otherwise:
 //
-//   BACKLOG_N   jobs in the backlog test (default 50,000: about 1½ minutes on
-//               an idle 2-core machine, several times that on a busy one)
+//   BACKLOG_N   jobs in the backlog test (default 50,000: about a minute on a
+//               quiet 2-core machine, several times that on a busy one)
 //
 // CI (.ci/run) runs this after `npm test`, at the defaults.
 import { defineConfig } from "vitest/config";
