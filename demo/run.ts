@@ -11,6 +11,13 @@ import { runDemo } from "./demo.js";
 import { terminalOutput, type Mode } from "./display.js";
 import { renderHtml } from "./html.js";
 
+// Output piped into a reader that stopped (`npm run demo | head`): stop too,
+// quietly, rather than with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const parsed = parseDemoArgs(process.argv.slice(2));
 if (parsed.kind === "help") {
   console.log(USAGE);
