@@ -20,6 +20,8 @@
 //   BENCH_OPTIONS_REPS  its repetitions (default 1: its counts are deterministic)
 //   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
 //                raw runs go beside it as .json)
+//   BENCH_HTML   also write an HTML page there: each run of the first
+//                repetition's running jobs against its cap, queue and start lags
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -34,7 +36,8 @@ import {
   type StatsProbe,
   type Workload,
 } from "./driver.js";
-import { renderReport, workloadTitle, type BenchMeta } from "./report.js";
+import { renderHtml } from "../demo/html.js";
+import { renderReport, timelineReport, workloadTitle, type BenchMeta } from "./report.js";
 
 const env = process.env;
 const N = positiveInt("BENCH_N", 1000);
@@ -52,6 +55,7 @@ const OPTIONS = env.BENCH_OPTIONS !== "0";
 const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", 1);
 /** The stream workloads' maxParallelism. */
 const STREAM_P = 10;
+const HTML = env.BENCH_HTML || null;
 
 const BATCH_WORKLOADS: Workload[] = BATCH
   ? [
@@ -176,7 +180,9 @@ test("bench", async () => {
       const order = rep % 2 === 0 ? RUN_VARIANTS : [...RUN_VARIANTS].reverse();
       for (const w of workloads) {
         for (const v of order) {
-          const r = await runWorkload(v, w, n);
+          const r = await runWorkload(v, w, n, {
+            timeline: HTML !== null && rep === 0,
+          });
           runs.push(r);
           progress(r);
         }
@@ -282,4 +288,8 @@ test("bench", async () => {
     JSON.stringify({ meta, runs, big, optionRuns, statsProbes }, null, 1),
   );
   console.log(`${markdown}\n(written to ${OUT})`);
+  if (HTML !== null) {
+    fs.writeFileSync(HTML, renderHtml(timelineReport(meta, runs)));
+    console.log(`(HTML page written to ${HTML})`);
+  }
 });

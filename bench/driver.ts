@@ -19,6 +19,7 @@ import published050Test from "workpool-published-050/test";
 import published0412Test from "workpool-published/test";
 import schema from "./app/schema.js";
 import { api } from "./app/_generated/api.js";
+import type { PoolTimeline } from "../demo/html.js";
 import {
   copyCounts,
   diffCounts,
@@ -152,6 +153,8 @@ export type RunResult = {
   enqueueWallMs: number;
   /** Timers fired until the last onComplete. */
   steps: number;
+  /** Running jobs, queue and start lags over time, if asked for (BENCH_HTML). */
+  timeline?: PoolTimeline;
 };
 
 /**
@@ -175,7 +178,7 @@ function resetLive() {
   for (const pool of POOLS) live[pool] = emptyCounts();
 }
 
-type Global = { __benchDone?: number };
+type Global = { __benchDone?: number; __benchEvents?: [number, 1 | -1][] };
 const g = globalThis as Global;
 
 type AnyTest = Parameters<typeof oursTest.register>[0];
@@ -290,6 +293,7 @@ export async function runWorkload(
   variant: Variant,
   workload: Workload,
   n: number,
+  options: { timeline?: boolean } = {},
 ): Promise<RunResult> {
   const run = `${variant.id}-${workloadId(workload)}-${n}-${++runSeq}`;
   const t = createBackend();
@@ -297,6 +301,7 @@ export async function runWorkload(
   resetLive();
   live[variant.pool] = counts;
   g.__benchDone = 0;
+  g.__benchEvents = [];
 
   const start = Date.now();
   const wall0 = realNow();
@@ -314,6 +319,7 @@ export async function runWorkload(
   steps += await drain(t, n, run);
   const wallMs = realNow() - wall0;
   const main = copyCounts(counts);
+  const events = [...(g.__benchEvents ?? [])];
 
   const rows = await t.run(
     async (ctx) =>
@@ -356,7 +362,68 @@ export async function runWorkload(
     wallMs,
     enqueueWallMs,
     steps,
+    // Batches only: the page takes every job as enqueued at the start.
+    ...(options.timeline && workload.shape === "batch"
+      ? {
+          timeline: timelineOf(
+            `${variant.title}, ${workload.kind}s, maxParallelism ${workload.maxParallelism}, ${n} jobs`,
+            events,
+            start,
+            n,
+            workload.maxParallelism,
+          ),
+        }
+      : {}),
   };
+}
+
+/**
+ * A run as the HTML page draws it, from the app's starts and onCompletes
+ * up to the last onComplete. Running: jobs started whose onComplete has
+ * not run yet (a slot as the app sees it); queue: jobs not started yet.
+ * Two points per instant of scheduler time, its peak and where it ended,
+ * so a burst within one instant still shows. Every job is enqueued at
+ * `start`, so its start lag is its start's time since then.
+ */
+function timelineOf(
+  name: string,
+  events: [number, 1 | -1][],
+  start: number,
+  n: number,
+  cap: number,
+): PoolTimeline {
+  const line: PoolTimeline = {
+    name,
+    x: [0],
+    running: [0],
+    cap: [cap],
+    queue: [{ label: "not started yet", values: [n] }],
+    startLagsMs: [],
+  };
+  const point = (atMs: number, running: number, started: number) => {
+    line.x.push((atMs - start) / 1000);
+    line.running.push(running);
+    line.cap.push(cap);
+    line.queue[0]!.values.push(n - started);
+  };
+  let running = 0;
+  let started = 0;
+  for (let i = 0; i < events.length;) {
+    const at = events[i]![0];
+    let peak = { running, started };
+    for (; i < events.length && events[i]![0] === at; i++) {
+      const delta = events[i]![1];
+      running += delta;
+      if (delta === 1) {
+        started++;
+        line.startLagsMs.push(at - start);
+      }
+      if (running > peak.running) peak = { running, started };
+    }
+    if (peak.running > running) point(at, peak.running, peak.started);
+    point(at, running, started);
+  }
+  return line;
 }
 
 /**

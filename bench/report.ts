@@ -7,6 +7,7 @@ import {
   STATS_SHARDS,
   STATS_UNFOLDED_READ_LIMIT,
 } from "../src/component/constants.js";
+import type { TimelineReport } from "../demo/html.js";
 import type { Counts } from "./instrument.js";
 import {
   OPTION_VARIANTS,
@@ -832,4 +833,24 @@ function delta(
     .filter(([, d]) => Math.abs(d) >= 0.005)
     .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]));
   return entries.map(([k, d]) => `${k} ${signed(d, 2)}`).join(", ");
+}
+
+/**
+ * The HTML page's data (`BENCH_HTML=file`): each run that recorded a
+ * timeline (those of the first repetition), drawn by demo/html.ts.
+ */
+export function timelineReport(meta: BenchMeta, runs: RunResult[]): TimelineReport {
+  return {
+    title: "convex-workpool benchmark: this package and @convex-dev/workpool 0.5.0 and 0.4.12",
+    subtitle:
+      `${meta.startedAt}, Node ${meta.node}, ${meta.cpu} (${meta.cores} cores). The first repetition of each ` +
+      `batch workload: ${meta.n} trivial jobs enqueued at once in calls of 100, each with an onComplete. ` +
+      "Scheduler time is convex-test's fake clock, not real time.",
+    xLabel: "scheduler time, s",
+    samplesNote:
+      "counted by the bench app at every job start and onComplete, up to the last onComplete (at each instant " +
+      "of scheduler time, its peak and where it ended): running = jobs started whose onComplete has not run " +
+      "yet, queue = jobs not started yet",
+    pools: runs.flatMap((r) => (r.timeline ? [r.timeline] : [])),
+  };
 }

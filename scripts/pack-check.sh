@@ -4,12 +4,14 @@
 #   1. builds dist/ if it is missing or older than src/ (--build: always),
 #   2. `npm pack`s the package into a temp dir and checks the tarball holds
 #      what the exports and src/test.ts need,
-#   3. installs the tarball into a scratch app (templates: scripts/pack-app/,
-#      `*.tmpl` so the repo's tsc/eslint skip them) together with the exact
+#   3. installs the tarball into a scratch app (files: scripts/pack-app/,
+#      most as `*.tmpl` so the repo's tsc/eslint skip them; vitest.config.ts
+#      as it is, since the README shows it) together with the exact
 #      convex, convex-test, vitest, @edge-runtime/vm, vite and typescript
-#      versions this repo has installed,
+#      versions this repo has installed (no prettier, as in a bare app),
 #   4. checks every export target exists in the installed package, generates
-#      the app's convex/_generated/ with scripts/codegen.ts, then runs
+#      the app's convex/_generated/ with the package's own command
+#      (`convex-workpool codegen`, then `--check`), then runs
 #      `tsc --noEmit` (published types: ComponentApi, Workpool generics; once
 #      more without skipLibCheck for the package's .d.ts) and `vitest run`
 #      (convex-test + `register(t, name)` from convex-workpool/test).
@@ -94,6 +96,9 @@ const required = [
   "dist/component/convex.config.js",
   "dist/component/convex.config.d.ts",
   "dist/component/_generated/component.d.ts",
+  // bin: `convex-workpool codegen`
+  "dist/cli/bin.js",
+  "dist/cli/codegen.js",
   // "./test": TypeScript source; imports ./component/schema.js and globs
   // ./component/**/*.ts, _generated/ included (convex-test finds the
   // component's root by it).
@@ -110,12 +115,16 @@ if (missing.length > 0) {
   console.error(`tarball ${info.filename} lacks: ${missing.join(", ")}`);
   process.exit(1);
 }
-// Every relative import of a shipped .js file must be shipped too.
+// Every relative import of a shipped .js file must be shipped too. The
+// TypeScript scanner finds imports (static and dynamic) and skips strings,
+// such as the import lines the codegen command writes into files.
+const ts = require("typescript");
 const broken = [];
 for (const file of files) {
   if (!file.startsWith("dist/") || !file.endsWith(".js")) continue;
   const text = fs.readFileSync(file, "utf8");
-  for (const [, spec] of text.matchAll(/\bfrom\s+["'](\.[^"']+)["']/g)) {
+  const specs = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+  for (const spec of specs.filter((s) => s.startsWith("."))) {
     const target = require("node:path").posix.join(file, "..", spec);
     if (!files.has(target)) broken.push(`${file} -> ${spec}`);
   }
@@ -137,7 +146,7 @@ read -r TARBALL FILE_COUNT <<<"$PACK_INFO"
 
 # --- 3. scratch app -----------------------------------------------------------
 mkdir -p "$APP"
-(cd "$TEMPLATES" && find . -type f -name '*.tmpl') | while read -r rel; do
+(cd "$TEMPLATES" && find . -type f) | while read -r rel; do
   mkdir -p "$APP/$(dirname "$rel")"
   cp "$TEMPLATES/$rel" "$APP/${rel%.tmpl}"
 done
@@ -188,8 +197,10 @@ if (missing.length > 0) process.exit(1);
 console.log(`${targets.length} targets ok`);
 EOF
 
-step "codegen (scratch app convex/_generated)" \
-  "$REPO/node_modules/.bin/tsx" "$REPO/scripts/codegen.ts" --dir "$APP/convex:app"
+step "codegen (scratch app convex/_generated, the package's bin)" \
+  ./node_modules/.bin/convex-workpool codegen
+step "codegen --check (scratch app, files just written)" \
+  ./node_modules/.bin/convex-workpool codegen --check
 grep -q 'convex-workpool/_generated/component.js").ComponentApi<"mailPool">' \
   convex/_generated/api.ts ||
   fail "codegen: api.ts does not type components.mailPool with ComponentApi"

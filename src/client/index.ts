@@ -47,6 +47,7 @@ import {
 } from "../component/validators.js";
 import {
   checkEnqueueOptions,
+  checkFunctionArg,
   checkIdempotencyKeys,
   checkSerializationKeys,
   checkTimingOptions,
@@ -311,10 +312,14 @@ export class Workpool {
    * transaction: if the mutation throws, nothing was enqueued.
    *
    * @param ctx a mutation or action ctx.
-   * @param fn the action, e.g. `internal.emails.send`, or a function handle.
+   * @param fn the action, e.g. `internal.emails.send`, or a function handle
+   *   (from `createFunctionHandle`); anything else, such as its name as a
+   *   string, throws an Error naming `fn`.
    * @param fnArgs its arguments (at most 1 MiB less 4 KiB).
    * @param options timing, onComplete, context, retry (see {@link EnqueueOptions}).
-   * @returns the job's id. Throws an Error for invalid options, before any write.
+   * @returns the job's id. Throws before any write: an Error for invalid
+   *   options, a ConvexError with code VALUE_TOO_LARGE for args or a context
+   *   above the limit (the component throws the same).
    * @example
    * const id = await pool.enqueueAction(ctx, internal.emails.send, { to }, { retry: true });
    */
@@ -539,6 +544,7 @@ async function commonFields<Context, ReturnType>(
   // The free functions `enqueue` / `enqueueBatch` are public too: check the
   // timing and value options here, whoever calls.
   checkTimingOptions(options);
+  checkFunctionArg("fn", fn);
   const fnName = options.name ?? functionName(fn);
   checkValueSize(`onComplete context of ${fnName}`, options.context);
   const onComplete = options.onComplete

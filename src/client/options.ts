@@ -1,12 +1,15 @@
 // Client-side checks of Workpool and enqueue options (DESIGN §9): bad input
 // throws an Error naming the option, the rule and the value, before any
 // call reaches the component.
+import { getFunctionAddress } from "convex/server";
 import { getConvexSize, type Value } from "convex/values";
-import { MAX_PARALLELISM_WARN_ABOVE, MAX_VALUE_BYTES } from "../component/constants.js";
+import { MAX_PARALLELISM_WARN_ABOVE } from "../component/constants.js";
+import { fail } from "../component/errors.js";
 import {
   checkBoolean,
   checkDelay,
   checkExcludeKinds,
+  checkFunctionHandle,
   checkIdempotencyKey,
   checkKey,
   checkKnownKeys,
@@ -17,6 +20,7 @@ import {
   checkStatusTtl,
   checkString,
   checkTime,
+  checkValueBytes,
   describeValue,
   firstProblem,
 } from "../component/core/validation.js";
@@ -193,13 +197,34 @@ export function dueTime(
   return after !== undefined ? nowMs + after : nowMs;
 }
 
-/** Rejects a value above Convex's document limit, naming what it is. */
+/**
+ * Rejects a value above Convex's document limit, naming what it is, with
+ * the ConvexError the component throws for it (code VALUE_TOO_LARGE, same
+ * message), so a caller sees one error whichever side catches it.
+ */
 export function checkValueSize(what: string, value: unknown): void {
   if (value === undefined) return;
-  const bytes = getConvexSize(value as Value);
-  if (bytes > MAX_VALUE_BYTES) {
-    throw new Error(
-      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB less room for the row)`,
-    );
+  const tooLarge = checkValueBytes(what, getConvexSize(value as Value));
+  if (tooLarge) fail("VALUE_TOO_LARGE", tooLarge);
+}
+
+/**
+ * The function a job runs: a function reference (`internal.emails.send`)
+ * or a function handle (a string from createFunctionHandle). Anything else,
+ * such as a function's name as a string, would only fail when the job runs,
+ * attempt after attempt: refuse it here.
+ */
+export function checkFunctionArg(field: string, fn: unknown): void {
+  const rule =
+    `${field} must be a function reference (like internal.emails.send) or a function handle ` +
+    `(a string from createFunctionHandle, starting with "function://")`;
+  if (typeof fn === "string") {
+    if (checkFunctionHandle(field, fn) !== null) throw new Error(`${rule}, got ${describeValue(fn)}`);
+    return;
+  }
+  try {
+    getFunctionAddress(fn);
+  } catch {
+    throw new Error(`${rule}, got ${describeValue(fn)}`);
   }
 }

@@ -6,6 +6,7 @@ import { v, type Infer } from "convex/values";
 import { CANCEL_ALL_DEFAULT_LIMIT, CANCEL_ALL_MAX_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
 import { statusOf } from "./core/status.js";
 import {
+  checkFunctionHandle,
   checkIntegerBetween,
   checkIdempotencyKey,
   checkKey,
@@ -45,6 +46,8 @@ import {
 
 function checkItem(item: EnqueueItem, field: string): void {
   const problem = firstProblem(
+    checkFunctionHandle(`${field}fnHandle`, item.fnHandle),
+    item.onComplete === undefined ? null : checkFunctionHandle(`${field}onComplete.fnHandle`, item.onComplete.fnHandle),
     checkTime(`${field}runAt`, item.runAt),
     item.retryBehavior === undefined ? null : checkRetryBehavior(`${field}retryBehavior`, item.retryBehavior),
     item.statusTtl === undefined ? null : checkStatusTtl(`${field}statusTtl`, item.statusTtl),

@@ -1,7 +1,8 @@
 // Args and context too large for the `work` row (above INLINE_VALUE_MAX_BYTES)
 // live in `payload` rows, so that the rows the loop reads stay small.
 import { v, getConvexSize, type Value } from "convex/values";
-import { INLINE_VALUE_MAX_BYTES, MAX_VALUE_BYTES } from "./constants.js";
+import { INLINE_VALUE_MAX_BYTES } from "./constants.js";
+import { checkValueBytes } from "./core/validation.js";
 import { fail } from "./errors.js";
 import type { Id } from "./_generated/dataModel.js";
 import { internalQuery, type DatabaseReader, type DatabaseWriter } from "./_generated/server.js";
@@ -24,12 +25,8 @@ export async function storeValue(
   value: unknown,
 ): Promise<Stored> {
   const bytes = sizeOf(value);
-  if (bytes > MAX_VALUE_BYTES) {
-    fail(
-      "VALUE_TOO_LARGE",
-      `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB less room for the row)`,
-    );
-  }
+  const tooLarge = checkValueBytes(what, bytes);
+  if (tooLarge) fail("VALUE_TOO_LARGE", tooLarge);
   if (bytes <= INLINE_VALUE_MAX_BYTES) return { inline: value };
   return { payloadId: await db.insert("payload", { value }) };
 }

@@ -2,7 +2,7 @@
 // (which throws Error before any call) and the component (which throws
 // ConvexError). Each check returns a message naming the field, the rule and
 // the value received, or null when the value is fine.
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_PARALLELISM_LIMIT } from "../constants.js";
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_PARALLELISM_LIMIT, MAX_VALUE_BYTES } from "../constants.js";
 import { PRIORITY_RANK } from "./plan.js";
 
 export const LOG_LEVELS = [
@@ -154,6 +154,27 @@ export function checkPositiveInteger(field: string, value: unknown) {
   return typeof value === "number" && Number.isInteger(value) && value >= 1
     ? null
     : `${field} must be an integer >= 1, ${got(value)}`;
+}
+
+/** What createFunctionHandle returns: "function://" and then the handle, no spaces. */
+const FUNCTION_HANDLE = /^function:\/\/\S+$/;
+
+/** A function handle, as the component stores and later calls it. */
+export function checkFunctionHandle(field: string, value: unknown) {
+  return typeof value === "string" && FUNCTION_HANDLE.test(value)
+    ? null
+    : `${field} must be a function handle (a string from createFunctionHandle, starting with "function://"), ${got(value)}`;
+}
+
+/**
+ * Args or context of `bytes` bytes (as Convex counts them), named by
+ * `what`: too large above MAX_VALUE_BYTES. The client and the component
+ * both reject with this message and the code VALUE_TOO_LARGE.
+ */
+export function checkValueBytes(what: string, bytes: number) {
+  return bytes <= MAX_VALUE_BYTES
+    ? null
+    : `${what} is ${bytes} bytes; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB less room for the row)`;
 }
 
 /** Names a key that is not among `allowed`, or null. */
