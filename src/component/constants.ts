@@ -169,10 +169,10 @@ export const STATS_HOUR_BUCKET_MS = MINUTE;
 const LOOP_SINGLETON_READS = 8;
 /**
  * Empty reads past the snapshot in the writers' queues before going to
- * sleep (loop.ts#guardAgainstLateWriters): the inbox of each priority, the
- * completions, the cancel requests.
+ * sleep (loop.ts#guardAgainstLateWriters): the inbox, the completions, the
+ * cancel requests.
  */
-const LOOP_GUARD_READS = PRIORITY_QUEUES + 2;
+const LOOP_GUARD_READS = 3;
 /** Per cancel (a request, or a job under a cancelAll): request, job, args and context payloads, its key's next job, its delayed count. */
 const CANCEL_READS = 6;
 /** ... and writes: request deleted, job written, payloads deleted, key's next job queued, delayed count. */
@@ -195,7 +195,7 @@ export const LOOP_MAX_DOCUMENTS_READ =
   RECOVERY_READS * RECOVERY_BATCH +
   FINALIZE_BATCH + // onCompletes to retry
   START_SCAN_LIMIT + // queued jobs examined
-  PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES + 1 + // queue rows (inbox and startQueue heads), and the next one due
+  PENDING_START_ROWS_PER_ITERATION + 1 + PRIORITY_QUEUES + 2 + // inbox rows, startQueue heads (its earliest, each priority's), and the next one due
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
   DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next one
   2 * (REPORT_BACKLOG_SCAN_ROWS + 1);
@@ -225,9 +225,9 @@ export const LOOP_MAX_QUERIES =
   MAX_PARALLELISM_LIMIT + // worker records
   RECOVERY_READS * RECOVERY_BATCH +
   1 + // onCompletes to retry
-  2 * PRIORITY_QUEUES + START_SCAN_LIMIT + // the queues (inbox and startQueue), then each job examined
+  1 + 1 + PRIORITY_QUEUES + START_SCAN_LIMIT + // the inbox, startQueue's earliest row and each priority's, then each job examined
   1 + SWEEP_BATCH + 1 + // expired rows, their payloads, the next expiry
   2 + // delayed counts, and the next one
-  1 + PRIORITY_QUEUES + // the backlog count (startQueue, and the inbox of each priority)
+  2 + // the backlog count (startQueue and the inbox)
   1 + // the next job due
   LOOP_GUARD_READS;

@@ -176,13 +176,11 @@ export const main = internalMutation({
     let passes = state.priorityPasses ?? [];
     // Queue rows used up, and inbox rows moved to startQueue, this iteration.
     const moveBudget = { rows: 0 };
+    let queues: Queues | null = null;
     if (slots > 0) {
       // One queue per priority, each oldest due first; pickRank chooses
       // which one the next start comes from.
-      const queues: Queue[] = [];
-      for (let rank = 0; rank < PRIORITY_COUNT; rank++) {
-        queues.push(await openQueue(ctx.db, rank, now, snapshotTs, moveBudget));
-      }
+      queues = await openQueues(ctx.db, now, snapshotTs, moveBudget);
       // Skipped and canceled jobs take no slot, so the ids examined are
       // bounded separately (reads stay far below the transaction limit).
       let examined = 0;
@@ -192,12 +190,12 @@ export const main = internalMutation({
         examined < START_SCAN_LIMIT &&
         cancelBudget > 0 &&
         moveBudget.rows < PENDING_START_ROWS_PER_ITERATION &&
-        !queues.some((q) => q.truncated);
+        !queues!.truncated;
       while (slots > 0 && withinBudget()) {
-        const due = queues.map((q) => q.head !== null);
+        const due = queues.byRank.map((q) => q.head !== null);
         const rank = pickRank(due, passes);
         if (rank === null) break;
-        const work = await queues[rank]!.take(ctx.db);
+        const work = await queues.byRank[rank]!.take(ctx.db);
         examined += 1;
         // Not pending: canceled (or settled) since it was queued. Already
         // taken: a job is queued once, but starting it twice would be worse.
@@ -212,7 +210,7 @@ export const main = internalMutation({
         passes = afterStart(due, passes, rank);
         slots -= 1;
       }
-      for (const queue of queues) await queue.close();
+      for (const queue of queues.byRank) await queue.close();
       backlogNow ||= !withinBudget();
     }
     await startJobs(ctx, started, running, now, config.logLevel, logger);
@@ -262,15 +260,12 @@ export const main = internalMutation({
     const freeAfter = freeSlots(config.maxParallelism, running.size);
     // The inbox up to the snapshot was used up or moved (else backlogNow);
     // what waits for its due time is in startQueue, the loop's own.
-    const nextPending =
-      freeAfter > 0
-        ? await ctx.db.query("startQueue").withIndex("by_readyAt").first()
-        : null;
+    const nextReadyAt = freeAfter > 0 ? await nextDue(ctx.db, queues) : undefined;
     const wake = nextWake({
       nowMs: now,
       backlogNow,
       freeSlots: freeAfter,
-      nextReadyAt: nextPending?.readyAt,
+      nextReadyAt,
       // While jobs run, completions and the watchdog wake the loop anyway; a
       // wake for an expiry would only be scheduled to be canceled.
       nextExpiry: running.size === 0 ? (nextExpiry ?? undefined) : undefined,
@@ -284,7 +279,7 @@ export const main = internalMutation({
     // a failed sleeping loop call is noticed), or an onComplete is still to
     // run (its finalize may have failed). Retained outcomes alone do not
     // count: a lost sweep only delays deletion.
-    const jobsWaiting = freeAfter > 0 && nextPending !== null;
+    const jobsWaiting = nextReadyAt !== undefined;
     const active =
       running.size > 0 || wake.kind === "now" || jobsWaiting || (await callbacksPending(ctx.db));
     await keepWatch(ctx, active, nextRecoveryAt, now);
@@ -403,12 +398,7 @@ async function scheduleNext(
 
 /** Reads (finding nothing) where writers insert after `snapshotTs`; see scheduleNext. */
 async function guardAgainstLateWriters(db: MutationCtx["db"], snapshotTs: bigint): Promise<void> {
-  for (let rank = 0; rank < PRIORITY_COUNT; rank++) {
-    await db
-      .query("pendingStart")
-      .withIndex("by_rank_segment", (q) => q.eq("rank", rank).gt("segment", snapshotTs))
-      .first();
-  }
+  await db.query("pendingStart").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
   await db.query("pendingCompletion").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
   await db.query("pendingCancelation").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
 }
@@ -421,14 +411,12 @@ async function guardAgainstLateWriters(db: MutationCtx["db"], snapshotTs: bigint
  * are counted until the loop reaches them.
  */
 async function countBacklog(db: MutationCtx["db"], snapshotTs: bigint) {
-  const rows: { workIds: unknown[] }[] = await db.query("startQueue").take(REPORT_BACKLOG_SCAN_ROWS + 1);
-  for (let rank = 0; rank < PRIORITY_COUNT && rows.length <= REPORT_BACKLOG_SCAN_ROWS; rank++) {
-    const inbox = await db
-      .query("pendingStart")
-      .withIndex("by_rank_segment", (q) => q.eq("rank", rank).lte("segment", snapshotTs))
-      .take(REPORT_BACKLOG_SCAN_ROWS + 1 - rows.length);
-    rows.push(...inbox);
-  }
+  const sorted = await db.query("startQueue").take(REPORT_BACKLOG_SCAN_ROWS + 1);
+  const inbox = await db
+    .query("pendingStart")
+    .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
+    .take(REPORT_BACKLOG_SCAN_ROWS + 1 - Math.min(sorted.length, REPORT_BACKLOG_SCAN_ROWS));
+  const rows = [...sorted, ...inbox];
   const counted = rows.slice(0, REPORT_BACKLOG_SCAN_ROWS);
   return {
     backlog: counted.reduce((n, row) => n + row.workIds.length, 0),
@@ -615,65 +603,105 @@ class Source {
 }
 
 /**
- * One priority's due jobs, oldest due first, then in the order they were
- * queued: the loop's own `startQueue` (due rows) merged with the writers'
- * inbox (`pendingStart` rows up to the snapshot), which is read whole and
- * sorted by due time, its rows not yet due moved to startQueue. An inbox
- * longer than the iteration's row budget cannot be sorted whole: its first
- * rows are moved to startQueue instead (`truncated`) and nothing starts
- * until the rest fits, so the order stays exact. Ties go to startQueue:
- * its rows were queued earlier.
+ * Each priority's due jobs, oldest due first, then in the order they were
+ * queued: the loop's own `startQueue` (due rows, read per priority only
+ * when its earliest row is due) merged with the writers' inbox
+ * (`pendingStart` rows up to the snapshot), which is read whole, in one
+ * range, and sorted by priority and due time, its rows not yet due moved
+ * to startQueue. An inbox longer than the iteration's row budget cannot be
+ * sorted whole: its first rows are moved to startQueue instead
+ * (`truncated`) and nothing starts until the rest fits, so the order stays
+ * exact. Ties go to startQueue: its rows were queued earlier.
  */
-type Queue = Awaited<ReturnType<typeof openQueue>>;
+type Queues = Awaited<ReturnType<typeof openQueues>>;
+async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint, budget: { rows: number }) {
+  const room = Math.max(0, PENDING_START_ROWS_PER_ITERATION - budget.rows);
+  const rows = await db
+    .query("pendingStart")
+    .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
+    .take(room + 1);
+  const truncated = rows.length > room;
+  const toMove = truncated ? rows.slice(0, room) : rows.filter((row) => row.readyAt > now);
+  let movedEarliest: number | undefined;
+  for (const row of toMove) {
+    await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
+    await db.delete("pendingStart", row._id);
+    budget.rows += 1;
+    movedEarliest = Math.min(movedEarliest ?? Infinity, row.readyAt);
+  }
+  // Whether startQueue held a due row before the moves (those are not due).
+  const earliest = await db.query("startQueue").withIndex("by_readyAt").first();
+  const sortedDue = earliest !== null && earliest.readyAt <= now && earliest.readyAt <= (movedEarliest ?? Infinity);
+  const byRank: Awaited<ReturnType<typeof openQueue>>[] = [];
+  for (let rank = 0; rank < PRIORITY_COUNT; rank++) {
+    // Stable: rows due at the same time keep their commit order.
+    const dueInbox = truncated
+      ? []
+      : rows.filter((row) => row.rank === rank && row.readyAt <= now).sort((a, b) => a.readyAt - b.readyAt);
+    byRank.push(await openQueue(db, rank, now, dueInbox, sortedDue, budget, truncated));
+  }
+  return {
+    truncated,
+    byRank,
+    /** startQueue's earliest due time, if known without a read: nothing was taken from it. */
+    knownNextReadyAt: (): number | null | undefined =>
+      byRank.some((q) => q.sortedUsed())
+        ? undefined
+        : Math.min(earliest?.readyAt ?? Infinity, movedEarliest ?? Infinity) === Infinity
+          ? null
+          : Math.min(earliest?.readyAt ?? Infinity, movedEarliest ?? Infinity),
+  };
+}
+
+/** When the next job waiting in startQueue is due, if one is (the inbox up to the snapshot is used up, or backlogNow). */
+async function nextDue(db: MutationCtx["db"], queues: Queues | null): Promise<number | undefined> {
+  const known = queues?.knownNextReadyAt();
+  if (known !== undefined) return known ?? undefined;
+  return (await db.query("startQueue").withIndex("by_readyAt").first())?.readyAt;
+}
+
 async function openQueue(
   db: MutationCtx["db"],
   rank: number,
   now: number,
-  snapshotTs: bigint,
+  dueInbox: QueueRow[],
+  sortedDue: boolean,
   budget: { rows: number },
+  truncated: boolean,
 ) {
-  const room = Math.max(0, PENDING_START_ROWS_PER_ITERATION - budget.rows);
-  const rows = await db
-    .query("pendingStart")
-    .withIndex("by_rank_segment", (q) => q.eq("rank", rank).lte("segment", snapshotTs))
-    .take(room + 1);
-  const truncated = rows.length > room;
-  const toMove = truncated ? rows.slice(0, room) : rows.filter((row) => row.readyAt > now);
-  for (const row of toMove) {
-    await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank });
-    await db.delete("pendingStart", row._id);
-    budget.rows += 1;
-  }
-  // Stable: rows due at the same time keep their commit order.
-  const dueInbox = truncated ? [] : rows.filter((row) => row.readyAt <= now).sort((a, b) => a.readyAt - b.readyAt);
   const inbox = new Source(
     dueInbox[Symbol.iterator](),
     (row) => db.delete("pendingStart", row._id as Id<"pendingStart">),
     (row, workIds) => db.patch("pendingStart", row._id as Id<"pendingStart">, { workIds }),
     budget,
   );
-  // Opened after the moves: rows moved now are not due, so none is in range.
-  const dueRows = db.query("startQueue").withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now));
+  // Read only when startQueue has a due row (of some priority).
+  const dueRange = () =>
+    db.query("startQueue").withIndex("by_rank_readyAt", (q) => q.eq("rank", rank).lte("readyAt", now));
+  const dueRows = sortedDue ? dueRange()[Symbol.asyncIterator]() : [][Symbol.iterator]();
   const sorted = new Source(
-    dueRows[Symbol.asyncIterator](),
+    dueRows,
     (row) => db.delete("startQueue", row._id as Id<"startQueue">),
     (row, workIds) => db.patch("startQueue", row._id as Id<"startQueue">, { workIds }),
     budget,
   );
   await sorted.advance();
   await inbox.advance();
+  let sortedTaken = false;
   const pick = (): Source | null => {
     if (inbox.head === null) return sorted.head === null ? null : sorted;
     if (sorted.head === null) return inbox;
     return inbox.head.readyAt < sorted.head.readyAt ? inbox : sorted;
   };
   return {
-    truncated,
     get head(): QueueRow | null {
       return truncated ? null : (pick()?.head ?? null);
     },
+    sortedUsed: () => sortedTaken,
     async take(db: MutationCtx["db"]): Promise<Doc<"work"> | null> {
-      return await db.get("work", await pick()!.take());
+      const source = pick()!;
+      if (source === sorted) sortedTaken = true;
+      return await db.get("work", await source.take());
     },
     async close(): Promise<void> {
       await sorted.close();

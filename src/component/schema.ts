@@ -141,7 +141,7 @@ export default defineSchema({
     rank: v.number(),
     /** The writer's commit timestamp (db.vars.commitTs). */
     segment: v.commitTs(),
-  }).index("by_rank_segment", ["rank", "segment"]),
+  }).index("by_segment", ["segment"]),
 
   /**
    * Jobs waiting for their due time (or a slot), in due order: rows the loop

@@ -125,7 +125,7 @@ function checkAndReport(title: string, w: Workload, run: Awaited<ReturnType<type
     transactions.filter((tx) => tx.name === "workpool/loop:main").flatMap((tx) => tx.reads.map((r) => `${r.table}.${r.index}`)),
   );
   expect(loopReads).toContain("pendingCompletion.by_segment");
-  expect(loopReads).toContain("pendingStart.by_rank_segment");
+  expect(loopReads).toContain("pendingStart.by_segment");
   for (const writer of ["enqueue", "report", "cancel"]) {
     expect(report.cells.find((c) => c.reader === "loop" && c.writer === writer)?.pairs, `loop × ${writer} pairs`).toBeGreaterThan(0);
   }
