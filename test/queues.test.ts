@@ -1,4 +1,4 @@
-// Where queued jobs wait (queues.ts, loop.ts#openQueue): writers put them in
+// Where queued jobs wait (queues.ts, loop.ts#openQueues): writers put them in
 // the `pendingStart` inbox, stamped with their commit timestamp; the loop
 // reads the inbox only up to its snapshot, starts due rows from it, and
 // moves rows not yet due to its own `startQueue`. Due order must hold
@@ -6,11 +6,12 @@
 // start.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import {
-  PENDING_START_ROWS_PER_ITERATION,
+  INBOX_ROWS_PER_ITERATION,
   SECOND,
 } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
 import {
+  functionClock,
   initConvexTest,
   runUntil,
   runUntilSettled,
@@ -97,7 +98,7 @@ describe("the inbox and the loop's own queue", () => {
   test("an inbox longer than one iteration's row budget still starts in exact due order", async () => {
     const t = initConvexTest();
     // Paused: every single enqueue is an inbox row of its own, none read yet.
-    const n = 2 * PENDING_START_ROWS_PER_ITERATION + 7;
+    const n = INBOX_ROWS_PER_ITERATION + 7;
     // Due times in a scrambled order: job i is due (i · 37 mod n) + 1 ms after its enqueue.
     const dueOffset = (i: number) => ((i * 37) % n) + 1;
     for (let i = 0; i < n; i++)
@@ -122,7 +123,7 @@ describe("the inbox and the loop's own queue", () => {
     await t.mutation(api.pools.setConfig, { maxParallelism: 1 });
     await runUntilSettled(t);
     expect(await runTags(t)).toEqual(expected);
-  }, 120_000);
+  }, 300_000);
 
   test("jobs due at the same time start in enqueue order, whichever queue holds them", async () => {
     const t = initConvexTest();
@@ -183,4 +184,37 @@ describe("the inbox and the loop's own queue", () => {
     const done = await t.run((ctx) => ctx.db.query("completions").collect());
     expect(done.map((c) => c.result.kind)).toEqual(["canceled"]);
   });
+
+  test("a cap above START_BATCH fills every slot at once: the loop goes on while due jobs and free slots remain", async () => {
+    const t = initConvexTest();
+    await t.mutation(api.pools.setConfig, { maxParallelism: 0 });
+    await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: Array.from({ length: 300 }, (_, i) => ({ tag: `long${i}`, durationMs: 10 * SECOND })),
+      batch: true,
+    });
+    await t.mutation(api.pools.setConfig, { maxParallelism: 200 });
+    await runUntil(t, async () => (await snapshot(t)).poolState?.running.length === 200);
+    // All 200 started before the first job could end (each takes 10 s).
+    expect(await functionClock(t)).toBeLessThan(T0 + 10 * SECOND);
+  }, 120_000);
+
+  test("a key's next job released by a cancel in the start step is started, not left asleep in startQueue", async () => {
+    const t = initConvexTest();
+    await t.mutation(api.pools.setConfig, { maxParallelism: 0 });
+    // 64 fillers and A (key k): cancelAll's first page flags 64 of them
+    // before the loop runs; A, covered by its barrier but not flagged yet,
+    // is canceled by the loop's start step, which releases B.
+    await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: Array.from({ length: 64 }, (_, i) => ({ tag: `filler${i}` })),
+      batch: true,
+    });
+    await enqueueOne(t, "A", { key: "k" }, 0);
+    await t.mutation(api.pools.cancelAll, {});
+    await enqueueOne(t, "B", { key: "k" }, 0);
+    await t.mutation(api.pools.setConfig, { maxParallelism: 1 });
+    await runUntilSettled(t);
+    expect(await runTags(t)).toEqual(["B"]);
+  }, 120_000);
 });

@@ -82,11 +82,22 @@ export const REPORT_BACKLOG_SCAN_ROWS = 100;
 /** Priority queues the loop reads (high, normal, low). */
 export const PRIORITY_QUEUES = 3;
 /**
- * pendingStart rows the loop uses up per iteration at most, over all queues.
- * A retry, or a job released by its key, has a row of its own: with many of
- * them, this is what limits the starts of one iteration.
+ * Queue rows (inbox or startQueue) the loop uses up per iteration at most,
+ * over all priorities. A retry, or a job released by its key, has a row of
+ * its own: with many of them, this is what limits the starts of one
+ * iteration.
  */
 export const PENDING_START_ROWS_PER_ITERATION = 64;
+/**
+ * Inbox rows the loop reads per iteration at most, to sort them by priority
+ * and due time (moving those not yet due to startQueue). An inbox longer
+ * than this is moved to startQueue a window at a time, with no starts until
+ * the rest fits, so that the due order stays exact: writers would have to
+ * queue this many rows between two iterations to hold starts back. Rows
+ * hold ids only (a few KiB at most), and a move is one insert and one
+ * delete, so 256 keeps an iteration far below Convex's limits.
+ */
+export const INBOX_ROWS_PER_ITERATION = 256;
 /** Work ids per pendingStart row written by one enqueue. */
 export const PENDING_START_CHUNK = 100;
 /**
@@ -195,7 +206,8 @@ export const LOOP_MAX_DOCUMENTS_READ =
   RECOVERY_READS * RECOVERY_BATCH +
   FINALIZE_BATCH + // onCompletes to retry
   START_SCAN_LIMIT + // queued jobs examined
-  PENDING_START_ROWS_PER_ITERATION + 1 + PRIORITY_QUEUES + 2 + // inbox rows, startQueue heads (its earliest, each priority's), and the next one due
+  INBOX_ROWS_PER_ITERATION + 1 + // inbox rows read
+  PENDING_START_ROWS_PER_ITERATION + 1 + PRIORITY_QUEUES + 2 + // startQueue rows, heads (its earliest, each priority's), and the next one due
   2 * SWEEP_BATCH + 1 + // expired rows and their payloads, and the next expiry
   DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next one
   2 * (REPORT_BACKLOG_SCAN_ROWS + 1);
@@ -206,7 +218,8 @@ export const LOOP_MAX_DOCUMENTS_WRITTEN =
   RECOVERY_WRITES * RECOVERY_BATCH +
   FINALIZE_BATCH + // onCompletes to retry
   START_BATCH + // jobs marked running
-  2 * PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES + // queue rows used up or moved (a move writes two), rows left in part
+  2 * INBOX_ROWS_PER_ITERATION + // inbox rows moved to startQueue (an insert and a delete each)
+  PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES + // queue rows used up, rows left in part
   3 * SWEEP_BATCH + // row and payloads
   DELAYED_FOLD_BATCH +
   3; // poolState, runStatus, watchdog

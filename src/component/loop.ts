@@ -25,6 +25,7 @@ import {
   START_BATCH,
   START_SCAN_LIMIT,
   LOOP_STALL_MS,
+  INBOX_ROWS_PER_ITERATION,
   PENDING_START_ROWS_PER_ITERATION,
   REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
@@ -202,6 +203,8 @@ export const main = internalMutation({
         if (work?.state !== "pending" || startedIds.has(work._id)) continue;
         if (work.cancelRequested || (cancelAll !== null && work._creationTime <= cancelAll.upTo)) {
           await cancelPending(work);
+          // Its key's next job may have been queued in startQueue.
+          queues.queuedMore();
           cancelBudget -= 1;
           continue;
         }
@@ -212,6 +215,10 @@ export const main = internalMutation({
       }
       for (const queue of queues.byRank) await queue.close();
       backlogNow ||= !withinBudget();
+      // Stopped by START_BATCH with slots and due jobs left: go on at once.
+      backlogNow ||=
+        freeSlots(config.maxParallelism, running.size + started.length) > 0 &&
+        queues.byRank.some((q) => q.head !== null);
     }
     await startJobs(ctx, started, running, now, config.logLevel, logger);
     counters.started += started.length;
@@ -258,8 +265,9 @@ export const main = internalMutation({
 
     // 6. When to run next.
     const freeAfter = freeSlots(config.maxParallelism, running.size);
-    // The inbox up to the snapshot was used up or moved (else backlogNow);
-    // what waits for its due time is in startQueue, the loop's own.
+    // Due inbox rows up to the snapshot were used up, or are left for the
+    // next iteration at once (backlogNow) or for a free slot; what waits
+    // for its due time is in startQueue, the loop's own.
     const nextReadyAt = freeAfter > 0 ? await nextDue(ctx.db, queues) : undefined;
     const wake = nextWake({
       nowMs: now,
@@ -611,11 +619,12 @@ class Source {
  * to startQueue. An inbox longer than the iteration's row budget cannot be
  * sorted whole: its first rows are moved to startQueue instead
  * (`truncated`) and nothing starts until the rest fits, so the order stays
- * exact. Ties go to startQueue: its rows were queued earlier.
+ * exact. Ties go to startQueue: its rows were mostly queued earlier (a
+ * retry or a key's next job that the loop queued itself can be later).
  */
 type Queues = Awaited<ReturnType<typeof openQueues>>;
 async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint, budget: { rows: number }) {
-  const room = Math.max(0, PENDING_START_ROWS_PER_ITERATION - budget.rows);
+  const room = INBOX_ROWS_PER_ITERATION;
   const rows = await db
     .query("pendingStart")
     .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
@@ -626,10 +635,9 @@ async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint
   for (const row of toMove) {
     await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
     await db.delete("pendingStart", row._id);
-    budget.rows += 1;
     movedEarliest = Math.min(movedEarliest ?? Infinity, row.readyAt);
   }
-  // Whether startQueue held a due row before the moves (those are not due).
+  // Whether startQueue has a due row (none starts when truncated anyway).
   const earliest = await db.query("startQueue").withIndex("by_readyAt").first();
   const sortedDue = earliest !== null && earliest.readyAt <= now && earliest.readyAt <= (movedEarliest ?? Infinity);
   const byRank: Awaited<ReturnType<typeof openQueue>>[] = [];
@@ -640,12 +648,17 @@ async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint
       : rows.filter((row) => row.rank === rank && row.readyAt <= now).sort((a, b) => a.readyAt - b.readyAt);
     byRank.push(await openQueue(db, rank, now, dueInbox, sortedDue, budget, truncated));
   }
+  let stale = false;
   return {
     truncated,
     byRank,
-    /** startQueue's earliest due time, if known without a read: nothing was taken from it. */
+    /** The loop queued a job in startQueue since (a cancel released its key's next job). */
+    queuedMore: () => {
+      stale = true;
+    },
+    /** startQueue's earliest due time, if known without a read: nothing was taken from it or added to it. */
     knownNextReadyAt: (): number | null | undefined =>
-      byRank.some((q) => q.sortedUsed())
+      stale || byRank.some((q) => q.sortedUsed())
         ? undefined
         : Math.min(earliest?.readyAt ?? Infinity, movedEarliest ?? Infinity) === Infinity
           ? null

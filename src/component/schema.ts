@@ -132,7 +132,8 @@ export default defineSchema({
    * (`segment` ≤ ctx.meta.getSnapshotTs()), so a writer committing while
    * the loop runs inserts beyond every range the loop read and never
    * conflicts with it. The loop starts due rows from here and moves rows
-   * not yet due to `startQueue`.
+   * not yet due to `startQueue` (all rows of an inbox too long to sort in
+   * one iteration).
    */
   pendingStart: defineTable({
     readyAt: v.number(),
