@@ -185,6 +185,29 @@ describe("separate transactions", () => {
   });
 });
 
+describe("a raised cap", () => {
+  test("an enqueue that returns an existing job by its key still resumes a paused pool when it raises the cap", async () => {
+    const t = initConvexTest();
+    const enqueue = (maxParallelism: number) =>
+      t.mutation(api.pools.enqueue, {
+        kind: "action",
+        args: [{ tag: "paused" }],
+        options: { idempotencyKey: "only" },
+        poolOptions: { maxParallelism },
+        callback: "record",
+      });
+    const [first] = await enqueue(0);
+    await drain(t);
+    expect(await runsOf(t, "paused")).toHaveLength(0);
+    // Nothing new is enqueued: the call names the job already pending.
+    const [again] = await enqueue(5);
+    expect(again).toBe(first);
+    await drain(t);
+    expect(await runsOf(t, "paused")).toHaveLength(1);
+    expect((await completions(t)).map((c) => c.workId)).toEqual([first]);
+  });
+});
+
 describe("batch enqueue", () => {
   test("keys apply per item: a repeat within the batch and a held key return the existing ids, in order", async () => {
     const t = initConvexTest();

@@ -36,7 +36,7 @@ export function checkConfigUpdate(update: ConfigUpdate): void {
 export async function applyConfig(
   db: DatabaseWriter,
   update: ConfigUpdate,
-): Promise<{ config: Config; changed: boolean }> {
+): Promise<{ config: Config; changed: boolean; capRaised: boolean }> {
   checkConfigUpdate(update);
   const row = await db.query("config").first();
   const current: Config = {
@@ -55,7 +55,9 @@ export async function applyConfig(
     if (row === null) await db.insert("config", next);
     else await db.patch("config", row._id, next);
   }
-  return { config: next, changed };
+  // Raised (from 0, a pause, or any lower cap): waiting jobs may start now.
+  const capRaised = changed && next.maxParallelism > current.maxParallelism;
+  return { config: next, changed, capRaised };
 }
 
 /**

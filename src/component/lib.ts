@@ -189,8 +189,10 @@ export const enqueue = mutation({
   args: { ...enqueueItemFields, config: vConfigUpdate },
   returns: v.string(),
   handler: async (ctx, { config, ...item }) => {
-    const { config: effective } = await applyConfig(ctx.db, config);
+    const { config: effective, capRaised } = await applyConfig(ctx.db, config);
     const [id] = await enqueueItems(ctx, [item], createLogger(effective.logLevel));
+    // An enqueue that only returned an existing job woke nothing itself.
+    if (capRaised) await wakeLoop(ctx, Date.now());
     return id!;
   },
 });
@@ -199,8 +201,10 @@ export const enqueueBatch = mutation({
   args: { items: v.array(vEnqueueItem), config: vConfigUpdate },
   returns: v.array(v.string()),
   handler: async (ctx, { items, config }) => {
-    const { config: effective } = await applyConfig(ctx.db, config);
-    return await enqueueItems(ctx, items, createLogger(effective.logLevel));
+    const { config: effective, capRaised } = await applyConfig(ctx.db, config);
+    const ids = await enqueueItems(ctx, items, createLogger(effective.logLevel));
+    if (capRaised) await wakeLoop(ctx, Date.now());
+    return ids;
   },
 });
 
