@@ -326,6 +326,26 @@ describe("idle", () => {
     expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, pendingCompletion: 0 });
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  test("a pool whose only job is two hours away sleeps until then: no loop run or watchdog every minute", async () => {
+    const t = initConvexTest();
+    // Some work first, so the pool has been active (a watchdog was set).
+    await t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "now" }], poolOptions: { statusTtl: 0 } });
+    await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "later" }],
+      options: { runAfter: 2 * 60 * 60 * 1000 },
+      poolOptions: { statusTtl: 0 },
+      callback: "record",
+    });
+    await runUntil(t, async () => (await completions(t)).length === 1);
+    const s = await snapshot(t);
+    expect(await runsOf(t, "later")).toHaveLength(1);
+    // Each scheduled at most a handful of times over the two hours (wake,
+    // start, completion), not once a minute (120).
+    expect(s.scheduledByName["loop:main"]).toBeLessThanOrEqual(6);
+    expect(s.scheduledByName["loop:watchdog"] ?? 0).toBeLessThanOrEqual(4);
+  });
 });
 
 describe("status", () => {

@@ -288,9 +288,15 @@ export const main = internalMutation({
     // run (its finalize may have failed). Retained outcomes alone do not
     // count: a lost sweep only delays deletion.
     const jobsWaiting = nextReadyAt !== undefined;
-    const active =
-      running.size > 0 || wake.kind === "now" || jobsWaiting || (await callbacksPending(ctx.db));
-    await keepWatch(ctx, active, nextRecoveryAt, now);
+    const pendingCallbacks = await callbacksPending(ctx.db);
+    const active = running.size > 0 || wake.kind === "now" || jobsWaiting || pendingCallbacks;
+    // Asleep until a due time with nothing to recover: the watchdog need
+    // only check that the sleeping call ran (watchdogTime).
+    const watchAt =
+      running.size === 0 && !pendingCallbacks && wake.kind === "at"
+        ? Math.max(nextRecoveryAt, wake.atMs + LOOP_STALL_MS)
+        : nextRecoveryAt;
+    await keepWatch(ctx, active, watchAt, now);
 
     const nextState = {
       running: [...running.values()],
@@ -512,14 +518,19 @@ export const watchdog = internalMutation({
     const row = await ctx.db.query("watchdog").first();
     if (row === null || row.at !== at) return null;
     const now = Date.now();
+    const runStatus = await ctx.db.query("runStatus").first();
+    const state = await ctx.db.query("poolState").first();
+    // Something to check each RECOVERY_INTERVAL_MS: attempts in flight (a
+    // lost worker) or onCompletes still to run (a failed finalize).
+    const recoveryWork = (state?.running.length ?? 0) > 0 || (await callbacksPending(ctx.db));
     // Watch on first (the loop cancels it once the pool is inactive), so
-    // that waking or restarting below finds a watchdog already pending.
-    const next = now + RECOVERY_INTERVAL_MS;
+    // that waking or restarting below finds a watchdog already pending. A
+    // loop asleep until a far due time with nothing to recover is only
+    // checked once its call should have run.
+    const next = watchdogTime(now, runStatus, recoveryWork);
     const scheduledId = await ctx.scheduler.runAt(next, internal.loop.watchdog, { at: next });
     await ctx.db.replace("watchdog", row._id, { at: next, scheduledId });
 
-    const runStatus = await ctx.db.query("runStatus").first();
-    const state = await ctx.db.query("poolState").first();
     const lastRunAt = state?.lastRunAt ?? 0;
     // Stopped: running but silent for LOOP_STALL_MS, or its call failed.
     const stalled =
@@ -529,12 +540,26 @@ export const watchdog = internalMutation({
       const config = await readConfig(ctx.db);
       createLogger(config.logLevel).event("WARN", "loopRestarted", { lastRunAt, stalledMs: now - lastRunAt });
       await restartLoop(ctx, runStatus, now, now);
-    } else if (runStatus?.state !== "running") {
+    } else if (runStatus?.state === "idle" || (runStatus?.state === "scheduled" && recoveryWork)) {
+      // A healthy loop asleep for a due time is left asleep unless there is
+      // recovery to do.
       await wakeLoop(ctx, now);
     }
     return null;
   },
 });
+
+/**
+ * When the watchdog looks next: in a recovery interval while attempts run
+ * or onCompletes are pending; otherwise, for a loop asleep until `wakeAt`,
+ * once that call is LOOP_STALL_MS overdue (a pool whose only job is due in
+ * two hours is not woken every minute).
+ */
+function watchdogTime(now: number, runStatus: Doc<"runStatus"> | null, recoveryWork: boolean): number {
+  const soon = now + RECOVERY_INTERVAL_MS;
+  if (recoveryWork || runStatus?.state !== "scheduled" || runStatus.wakeAt === undefined) return soon;
+  return Math.max(soon, runStatus.wakeAt + LOOP_STALL_MS);
+}
 
 async function callbacksPending(db: MutationCtx["db"]): Promise<boolean> {
   const row = await db

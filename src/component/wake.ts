@@ -30,7 +30,8 @@ export async function wakeLoop(
 /**
  * Whether the loop call that the run-status row counts on has failed, so
  * nothing would ever run the loop again: the first call of a running chain,
- * or a sleeping call past its time (a mutation that throws is not retried).
+ * or a sleeping call past its time (a mutation that throws is not retried),
+ * or is stuck pending long past its time.
  * Checked only once that call is LOOP_STALL_MS overdue, so a healthy, busy
  * loop costs its writers nothing; the watchdog covers later calls.
  */
@@ -44,7 +45,10 @@ export async function loopCallFailed(
   if (dueAt === undefined || now - dueAt < LOOP_STALL_MS) return false;
   const call = await ctx.db.system.get("_scheduled_functions", runStatus.scheduledId);
   const kind = call?.state.kind;
-  return kind === undefined || kind === "failed" || kind === "canceled";
+  // Still pending this long after its time: Convex is holding it (a system
+  // error reschedules with backoff of up to hours); a new call replaces it,
+  // and the held one does nothing when it runs (stale generation).
+  return kind === undefined || kind === "failed" || kind === "canceled" || kind === "pending";
 }
 
 /**
