@@ -4,7 +4,7 @@
 // nothing is lost or doubled and the pool carries on.
 import type { FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { FINALIZE_MAX_ATTEMPTS, RECOVERY_INTERVAL_MS, REPORT_RETRIES } from "../src/component/constants.js";
+import { DAY, FINALIZE_MAX_ATTEMPTS, LOOP_STALL_MS, MINUTE, RECOVERY_INTERVAL_MS, REPORT_RETRIES, SECOND } from "../src/component/constants.js";
 import type { Failpoint } from "../src/component/faults.js";
 import { api, components } from "./fixture/_generated/api.js";
 import { advance, drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
@@ -90,6 +90,51 @@ describe("a loop iteration that fails", () => {
     const done = await completions(t);
     expect(done.map((c) => [c.workId, c.result.kind])).toEqual([[id, "success"]]);
     expect((await snapshot(t)).pendingScheduled).toEqual([]);
+    quiet.mockRestore();
+  });
+
+  test("woken for work due now while asleep for a job due tomorrow: if the woken call fails, the pool resumes within a stall bound", async () => {
+    const quiet = silenceErrors();
+    const t = initConvexTest();
+    const [later] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "tomorrow" }],
+      options: { runAfter: DAY },
+      callback: "record",
+    });
+    await runUntil(t, async () => (await snapshot(t)).runStatus?.state === "scheduled");
+    // The wake for this job schedules a loop call now; that call fails.
+    failAt("loop:afterCompletions");
+    const [now] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "now" }], callback: "record" });
+    await advance(t, LOOP_STALL_MS + RECOVERY_INTERVAL_MS, SECOND);
+    expect((await completions(t)).map((c) => c.workId)).toEqual([now]);
+    // The job due tomorrow still runs then, once.
+    await drain(t);
+    expect((await completions(t)).map((c) => c.workId)).toEqual([now, later]);
+    quiet.mockRestore();
+  });
+
+  test("asleep only until an outcome expires: if that call fails, a job due just after it still runs within a stall bound", async () => {
+    const quiet = silenceErrors();
+    const t = initConvexTest();
+    const poolOptions = { statusTtl: 10 * MINUTE };
+    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "first" }], poolOptions, callback: "record" });
+    await runUntil(t, async () => (await completions(t)).length === 1 && (await snapshot(t)).runStatus?.state === "scheduled");
+    const wakeAt = (await snapshot(t)).runStatus!.wakeAt!;
+    expect(wakeAt).toBeGreaterThan(Date.now());
+    // Due after the loop's wake time: the enqueue counts on that call (it
+    // does not wake the loop), and that call is the one that fails.
+    const runAfter = wakeAt - Date.now() + 10 * SECOND;
+    failAt("loop:afterCompletions");
+    const [next] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "next" }],
+      options: { runAfter },
+      poolOptions,
+      callback: "record",
+    });
+    await advance(t, runAfter + LOOP_STALL_MS + RECOVERY_INTERVAL_MS, 5 * SECOND);
+    expect((await completions(t)).map((c) => c.workId)).toContain(next);
     quiet.mockRestore();
   });
 

@@ -4,9 +4,9 @@
 // enqueued with, and the loop deletes expired rows in bounded batches with
 // no scheduled function per job, then goes idle.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { DAY, HOUR, MINUTE, SWEEP_BATCH } from "../src/component/constants.js";
+import { DAY, HOUR, LOOP_STALL_MS, MINUTE, RECOVERY_INTERVAL_MS, SECOND, SWEEP_BATCH } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
-import { drain, functionClock, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
+import { advance, drain, functionClock, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
@@ -212,7 +212,10 @@ describe("the sweep of expired outcomes", () => {
 
     const s = await snapshot(t);
     expect(s.runStatus?.state).toBe("idle");
-    expect(s.pendingScheduled).toEqual([]);
+    // At most the watchdog, due within a recovery interval: it runs once,
+    // finds the pool idle and ends (core/plan.ts#watchdogAction).
+    expect(s.pendingScheduled.filter((f) => f.name !== "loop:watchdog")).toEqual([]);
+    for (const f of s.pendingScheduled) expect(f.scheduledTime).toBeLessThanOrEqual(Date.now() + RECOVERY_INTERVAL_MS);
     expect(s.counts).toMatchObject({ work: 0, pendingCancelation: 0, pendingCompletion: 0, payload: 0 });
     // A canceled scheduled function keeps its timer in convex-test; firing
     // what is left runs nothing.
@@ -231,8 +234,18 @@ describe("the sweep of expired outcomes", () => {
     const s = await snapshot(t);
     const finishedAt = s.work[0]!.finishedAt as number;
     expect(s.runStatus).toMatchObject({ state: "scheduled", wakeAt: finishedAt + HOUR });
-    expect(s.pendingScheduled).toEqual([
+    // The sleeping call, and the watchdog that checks it ran: no more than
+    // one of each, however long the pool waits.
+    const byName = (name: string) => s.pendingScheduled.filter((f) => f.name === name);
+    expect(byName("loop:main")).toEqual([{ name: "loop:main", scheduledTime: finishedAt + HOUR, state: "pending" }]);
+    expect(byName("loop:watchdog")).toHaveLength(1);
+    expect(s.pendingScheduled).toHaveLength(2);
+    // Past its first look (a minute on), the watchdog waits for the wake.
+    await advance(t, 2 * RECOVERY_INTERVAL_MS, SECOND);
+    const later = await snapshot(t);
+    expect(later.pendingScheduled).toEqual([
       { name: "loop:main", scheduledTime: finishedAt + HOUR, state: "pending" },
+      { name: "loop:watchdog", scheduledTime: finishedAt + HOUR + LOOP_STALL_MS, state: "pending" },
     ]);
   });
 });

@@ -283,13 +283,15 @@ export const main = internalMutation({
     // While jobs run or work remains, one watchdog wakes the loop at
     // nextRecoveryAt (and restarts it if it stopped).
     if (running.size === 0) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-    // Active: jobs run, work remains now, a job waits for its due time (then
-    // a failed sleeping loop call is noticed), or an onComplete is still to
-    // run (its finalize may have failed). Retained outcomes alone do not
-    // count: a lost sweep only delays deletion.
+    // Active: jobs run, work remains now, the loop sleeps until a time or a
+    // job waits for its due time (then a failed sleeping loop call is
+    // noticed), or an onComplete is still to run (its finalize may have
+    // failed).
     const jobsWaiting = nextReadyAt !== undefined;
     const pendingCallbacks = await callbacksPending(ctx.db);
-    const active = running.size > 0 || wake.kind === "now" || jobsWaiting || pendingCallbacks;
+    // A loop asleep until a time (a due job, an expiry, a fold) is watched
+    // too: if that call fails, nothing else may come to notice.
+    const active = running.size > 0 || wake.kind !== "idle" || jobsWaiting || pendingCallbacks;
     // Asleep until a due time with nothing to recover: the watchdog need
     // only check that the sleeping call ran (watchdogTime).
     const watchAt =
@@ -468,8 +470,9 @@ function logReport(
 
 /**
  * Starts the watchdog chain when the pool becomes active and none is
- * pending; cancels it when the pool is inactive, so an idle pool has
- * nothing scheduled.
+ * pending. When the pool goes idle, one due within a recovery interval is
+ * left to run once and end itself; one due later is cancelled
+ * (core/plan.ts#watchdogAction).
  */
 async function keepWatch(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
@@ -523,6 +526,12 @@ export const watchdog = internalMutation({
     // Something to check each RECOVERY_INTERVAL_MS: attempts in flight (a
     // lost worker) or onCompletes still to run (a failed finalize).
     const recoveryWork = (state?.running.length ?? 0) > 0 || (await callbacksPending(ctx.db));
+    // The pool went idle since this watchdog was set (the loop leaves it to
+    // end here rather than cancel it): nothing to watch until a wake.
+    if ((runStatus === null || runStatus.state === "idle") && !recoveryWork) {
+      await ctx.db.delete("watchdog", row._id);
+      return null;
+    }
     // Watch on first (the loop cancels it once the pool is inactive), so
     // that waking or restarting below finds a watchdog already pending. A
     // loop asleep until a far due time with nothing to recover is only

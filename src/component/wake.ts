@@ -3,7 +3,7 @@
 // writes it only when the loop would not otherwise see the new work in time
 // (idle, or asleep until later than the work is due).
 import { LOOP_STALL_MS } from "./constants.js";
-import { needsWake } from "./core/plan.js";
+import { needsWake, watchdogAction } from "./core/plan.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import type { MutationCtx } from "./_generated/server.js";
@@ -98,12 +98,17 @@ export async function cancelIfPending(
 }
 
 /**
- * Schedules the watchdog for `at` unless one is pending (see loop.ts#watchdog).
- * Read on every wake from idle; written only when none is pending.
+ * Makes sure a watchdog runs by about `at` (see loop.ts#watchdog): schedules
+ * one if none is pending, and moves up one pending far later (set while the
+ * loop slept for a job due tomorrow: had it been kept, a failure of the call
+ * this wake schedules would strand the pool until then). Read on every wake
+ * from idle; written only when none is pending or the pending one is late.
  */
 export async function ensureWatch(ctx: Pick<MutationCtx, "db" | "scheduler">, at: number): Promise<void> {
   const row = await ctx.db.query("watchdog").first();
-  if (row !== null && row.at > Date.now()) return;
+  const action = watchdogAction(true, row ?? undefined, Date.now(), at);
+  if (action === "keep") return;
+  if (action === "reschedule") await cancelIfPending(ctx, row!.scheduledId);
   const scheduledId = await ctx.scheduler.runAt(at, internal.loop.watchdog, { at });
   if (row === null) await ctx.db.insert("watchdog", { at, scheduledId });
   else await ctx.db.replace("watchdog", row._id, { at, scheduledId });

@@ -228,7 +228,8 @@ describe("watchdogAction", () => {
       { active: true, watchdog: undefined, action: "schedule", why: "the pool is active and no watchdog is set" },
       { active: true, watchdog: { at: NOW + SECOND }, action: "keep", why: "the pool is active and a watchdog is pending" },
       { active: true, watchdog: { at: NOW }, action: "schedule", why: "the pool is active and the watchdog is due or has fired" },
-      { active: false, watchdog: { at: NOW + SECOND }, action: "cancel", why: "the pool is inactive and a watchdog is pending" },
+      { active: false, watchdog: { at: NOW + SECOND }, action: "keep", why: "the pool is inactive and a watchdog is due within an interval (it ends itself)" },
+      { active: false, watchdog: { at: NOW + DAY }, action: "cancel", why: "the pool is inactive and a watchdog is pending far off" },
       { active: false, watchdog: { at: NOW - SECOND }, action: "none", why: "the pool is inactive and the watchdog has fired" },
       { active: false, watchdog: undefined, action: "none", why: "the pool is inactive and none is set" },
     ] as const,
@@ -238,8 +239,9 @@ describe("watchdogAction", () => {
     },
   );
 
-  test("an idle pool never keeps a watchdog: nothing stays scheduled", () => {
-    expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("cancel");
+  test("an idle pool keeps at most one watchdog, due within a recovery interval", () => {
+    expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS }, NOW)).toBe("keep");
+    expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS + 1 }, NOW)).toBe("cancel");
   });
 
   test("an active pool moves up a watchdog set far off (by a wake for a job due later), but not one a little late", () => {
@@ -248,7 +250,7 @@ describe("watchdogAction", () => {
     expect(watchdogAction(true, { at: wantAt + RECOVERY_INTERVAL_MS }, NOW, wantAt)).toBe("keep");
     expect(watchdogAction(true, { at: wantAt + RECOVERY_INTERVAL_MS + 1 }, NOW, wantAt)).toBe("reschedule");
     expect(watchdogAction(true, { at: wantAt - SECOND }, NOW, wantAt)).toBe("keep");
-    // Inactive: canceled whatever its time.
+    // Inactive: canceled when far off, whatever was wanted.
     expect(watchdogAction(false, { at: NOW + DAY }, NOW, wantAt)).toBe("cancel");
   });
 });

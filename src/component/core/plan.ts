@@ -115,10 +115,14 @@ export type WatchdogAction = "keep" | "schedule" | "reschedule" | "cancel" | "no
 
 /**
  * The watchdog wakes the loop at nextRecoveryAt while the pool is active
- * (jobs run, or the loop has more to do at once), so that a lost worker is
- * noticed, and a loop whose mutation failed is restarted, even if nothing
- * else happens. One is scheduled at a time; none while the pool is inactive
- * (an idle pool schedules nothing).
+ * (jobs run, work remains, or the loop sleeps until a time), so that a lost
+ * worker is noticed, and a loop whose call failed is restarted, even if
+ * nothing else happens. One is scheduled at a time. When the pool goes idle,
+ * a watchdog due within a recovery interval is left to run once and end
+ * itself (loop.ts#watchdog): cancelling it only for the next job's wake to
+ * schedule it again would cost a schedule, a cancel and a row per job when
+ * jobs come one by one. One due later is cancelled, so an idle pool has
+ * nothing scheduled beyond that interval.
  */
 export function watchdogAction(
   active: boolean,
@@ -136,5 +140,6 @@ export function watchdogAction(
     if (!pending) return "schedule";
     return watchdog.at > wantAt + RECOVERY_INTERVAL_MS ? "reschedule" : "keep";
   }
-  return pending ? "cancel" : "none";
+  if (!pending) return "none";
+  return watchdog.at <= nowMs + RECOVERY_INTERVAL_MS ? "keep" : "cancel";
 }
