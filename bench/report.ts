@@ -4,7 +4,7 @@
 // large run, where the work goes (function by function), and the options
 // section.
 import {
-  STATS_SHARDS,
+  STATS_INBOX_READ_LIMIT,
   STATS_UNFOLDED_READ_LIMIT,
 } from "../src/component/constants.js";
 import type { TimelineReport } from "../demo/html.js";
@@ -811,11 +811,11 @@ function renderOptions(
       "",
       `Reads by table (first row): ${totals(p.counts.readsBy)}. "Documents read" counts what the reads ` +
         "returned (see bench/instrument.ts): these queries have no filters, so it is what Convex would read. " +
-        `What it can read: config 1, poolState 1 (none before the loop's first run), up to the ${STATS_SHARDS} ` +
-        "`enqueueCount` shards (those some enqueue call has picked so far, at random), the `delayedCount` " +
+        "What it can read: config 1, poolState 1 (none before the loop's first run), the inbox rows the loop " +
+        `has not taken in yet, for their enqueue tallies (at most ${STATS_INBOX_READ_LIMIT}; usually none), the \`delayedCount\` ` +
         `rows whose second has begun but which the loop has not folded yet (at most ${STATS_UNFOLDED_READ_LIMIT}; none without ` +
         "delayed jobs), and the row of the oldest due pending job (for `oldestPendingAgeMs`; none when no " +
-        `job is due): ${STATS_SHARDS + 3} when every shard exists, a job is due and no delayed job is.`,
+        "job is due): 3 when the loop is caught up, a job is due and no delayed job is.",
     );
   }
   out.push("");

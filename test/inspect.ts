@@ -28,6 +28,8 @@ export const snapshot = internalQuery({
     const scheduled = await ctx.db.system.query("_scheduled_functions").collect();
     return {
       counts,
+      /** Job ids queued in the inbox (its rows may also carry only an enqueue's tally). */
+      inboxIds: (await ctx.db.query("pendingStart").collect()).reduce((n, row) => n + row.workIds.length, 0),
       work: await ctx.db.query("work").collect(),
       config: await ctx.db.query("config").first(),
       runStatus: await ctx.db.query("runStatus").first(),

@@ -143,7 +143,7 @@ describe("one key runs one job at a time, in enqueue order", () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await one(t, { tag: `k${i}`, durationMs: 1000, pool: "k" }, { key: "k" }));
     // Before anything runs: only the head is queued; the others wait outside the queue.
-    expect((await snapshot(t)).counts.pendingStart).toBe(1);
+    expect((await snapshot(t)).inboxIds).toBe(1);
     await runUntil(t, async () => (await statuses(t, ids))[0]!.state === "running");
     expect(await statuses(t, ids)).toEqual([{ state: "running", previousAttempts: 0 }, WAITING, WAITING, WAITING, WAITING]);
     await settleChecked(t, 10);

@@ -121,6 +121,8 @@ export type Test = ReturnType<typeof initConvexTest>;
 
 export type Snapshot = {
   counts: Record<string, number>;
+  /** Job ids queued in the inbox. */
+  inboxIds: number;
   work: Array<Record<string, unknown> & { _id: string; state: string; attempts: number }>;
   config: { maxParallelism: number; logLevel: string } | null;
   runStatus: { state: string; generation: number; wakeAt?: number } | null;

@@ -98,6 +98,13 @@ export const PENDING_START_ROWS_PER_ITERATION = 64;
  * delete, so 256 keeps an iteration far below Convex's limits.
  */
 export const INBOX_ROWS_PER_ITERATION = 256;
+/**
+ * With no slot free, the loop moves the inbox to startQueue once it holds
+ * more rows than this (a full or paused pool that keeps getting jobs), so
+ * the inbox, whose tallies `stats` reads, stays well within
+ * STATS_INBOX_READ_LIMIT; a short inbox stays where it is for a slot.
+ */
+export const INBOX_PARK_AFTER_ROWS = 64;
 /** Work ids per pendingStart row written by one enqueue. */
 export const PENDING_START_CHUNK = 100;
 /**
@@ -153,24 +160,25 @@ export const CLIENT_BATCH_MAX_BYTES = 8 * MIB;
 export const JITTER_MIN = 0.5;
 export const JITTER_SPAN = 1;
 
-/**
- * Shards of the stats counters enqueue writes (`enqueueCount`, and
- * `delayedCount` per second): two concurrent enqueues write the same one
- * with chance 1/16, and `stats` reads all 16.
- */
-export const STATS_SHARDS = 16;
 /** Delayed jobs are counted by the second they become due. */
 export const DELAYED_COUNT_RESOLUTION_MS = SECOND;
 /** delayedCount rows the loop folds per iteration at most. */
 export const DELAYED_FOLD_BATCH = 32;
 /**
  * The loop wakes to fold due delayedCount rows at most this often when
- * nothing else wakes it (a full or paused pool): then at most 5 seconds ×
- * 16 shards = 80 rows wait to be folded, within what `stats` reads.
+ * nothing else wakes it (a full or paused pool): then at most 5 rows (one
+ * per second) wait to be folded, within what `stats` reads.
  */
 export const DELAYED_FOLD_MIN_INTERVAL_MS = 5 * SECOND;
 /** Due-but-unfolded delayedCount rows `stats` reads at most. */
 export const STATS_UNFOLDED_READ_LIMIT = 4 * DELAYED_FOLD_BATCH;
+/**
+ * Inbox rows `stats` reads for the tallies the loop has not counted yet.
+ * The loop takes in up to INBOX_ROWS_PER_ITERATION rows each time it runs,
+ * and every enqueue wakes it, so more are left only while it catches up
+ * with a flood of single enqueues; `stats` is then a lower bound.
+ */
+export const STATS_INBOX_READ_LIMIT = 2 * INBOX_ROWS_PER_ITERATION;
 /** `stats.lastMinute` sums outcome buckets of this length. */
 export const STATS_MINUTE_BUCKET_MS = 10 * SECOND;
 /** `stats.lastHour` sums outcome buckets of this length. */

@@ -20,7 +20,7 @@ import { rankOf } from "./core/plan.js";
 import { isDelayed, newEnqueueTally, tallyEnqueued } from "./core/stats.js";
 import { oldestLive } from "./keys.js";
 import { queueJobs } from "./queues.js";
-import { countEnqueued, readStats } from "./stats.js";
+import { countDelayedAtEnqueue, readStats, storedTally } from "./stats.js";
 import { fail } from "./errors.js";
 import { createLogger, type Logger } from "./logging.js";
 import { storeValue } from "./payload.js";
@@ -178,8 +178,14 @@ async function enqueueItems(
     chunk ??= { readyAt, workIds: [], rank };
     chunk.workIds.push(workId);
   }
-  if (chunk) await queueJobs(ctx.db, "writer", chunk);
-  await countEnqueued(ctx.db, counted);
+  // The call's tally rides on its last inbox row, or on a row of its own
+  // when every new job waits for its key (stats.ts).
+  const tally = storedTally(counted);
+  if (chunk) await queueJobs(ctx.db, "writer", { ...chunk, tally });
+  else if (counted.enqueued > 0) {
+    await queueJobs(ctx.db, "writer", { readyAt: now, workIds: [], rank: rankOf(undefined), tally });
+  }
+  await countDelayedAtEnqueue(ctx.db, counted);
   // Nothing to wake for when every item named a job that already exists.
   if (earliest !== Infinity) await wakeLoop(ctx, earliest);
   return ids;

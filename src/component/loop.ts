@@ -26,12 +26,13 @@ import {
   START_SCAN_LIMIT,
   LOOP_STALL_MS,
   INBOX_ROWS_PER_ITERATION,
+  INBOX_PARK_AFTER_ROWS,
   PENDING_START_ROWS_PER_ITERATION,
   REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
 } from "./constants.js";
 import { afterStart, foldTime, freeSlots, nextWake, pickRank, PRIORITY_COUNT, watchdogAction, type Wake } from "./core/plan.js";
-import { outcomeDelta, recordOutcomes, zeroTotals } from "./core/stats.js";
+import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals } from "./core/stats.js";
 import { settle } from "./core/transitions.js";
 import { count, earliest, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
@@ -39,7 +40,7 @@ import { failpoint, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
-import { foldDelayed, uncountDelayed } from "./stats.js";
+import { countTally, foldDelayed, uncountDelayed } from "./stats.js";
 import { cancelIfPending, loopCallFailed, restartLoop, wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
@@ -178,10 +179,16 @@ export const main = internalMutation({
     // Queue rows used up, and inbox rows moved to startQueue, this iteration.
     const moveBudget = { rows: 0 };
     let queues: Queues | null = null;
-    if (slots > 0) {
+    // An enqueue's stats tally is counted as its row leaves the inbox.
+    const countRow = (row: QueueRow) => countTally(row.tally, totals);
+    if (slots === 0) {
+      // A full or paused pool takes in a long inbox all the same, so that
+      // `stats` (which reads the inbox's tallies up to a limit) stays exact.
+      backlogNow ||= await parkInbox(ctx.db, snapshotTs, countRow);
+    } else {
       // One queue per priority, each oldest due first; pickRank chooses
       // which one the next start comes from.
-      queues = await openQueues(ctx.db, now, snapshotTs, moveBudget);
+      queues = await openQueues(ctx.db, now, snapshotTs, moveBudget, countRow);
       // Skipped and canceled jobs take no slot, so the ids examined are
       // bounded separately (reads stay far below the transaction limit).
       let examined = 0;
@@ -277,7 +284,8 @@ export const main = internalMutation({
       // While jobs run, completions and the watchdog wake the loop anyway; a
       // wake for an expiry would only be scheduled to be canceled.
       nextExpiry: running.size === 0 ? (nextExpiry ?? undefined) : undefined,
-      nextFoldAt: fold.nextSecond === undefined ? undefined : foldTime(fold.nextSecond),
+      // With a slot free it wakes for the job itself (and folds then).
+      nextFoldAt: freeAfter > 0 ? undefined : await nextFoldAt(ctx.db, now),
     });
 
     // While jobs run or work remains, one watchdog wakes the loop at
@@ -603,8 +611,37 @@ async function retryFinalize(ctx: Pick<MutationCtx, "db" | "scheduler">, now: nu
   }
 }
 
-/** A queue row as the start step sees it, from either table. */
-type QueueRow = { _id: Id<"pendingStart"> | Id<"startQueue">; readyAt: number; workIds: Id<"work">[] };
+/** A queue row as the start step sees it, from either table (an inbox row may carry an enqueue's tally). */
+type QueueRow = {
+  _id: Id<"pendingStart"> | Id<"startQueue">;
+  readyAt: number;
+  workIds: Id<"work">[];
+  tally?: Doc<"pendingStart">["tally"];
+};
+type CountRow = (row: QueueRow) => void;
+
+/** Moves an inbox row to startQueue, counting its tally. */
+async function moveToStartQueue(db: MutationCtx["db"], row: Doc<"pendingStart">, countRow: CountRow): Promise<void> {
+  countRow(row);
+  await db.delete("pendingStart", row._id);
+  // A row that only carried a tally (its jobs wait for their key) is done.
+  if (row.workIds.length > 0) await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
+}
+
+/**
+ * With no slot free: moves the inbox up to the snapshot to startQueue if it
+ * holds more than INBOX_PARK_AFTER_ROWS rows (a short one waits for a slot
+ * where it is). Returns whether rows are left beyond those moved.
+ */
+async function parkInbox(db: MutationCtx["db"], snapshotTs: bigint, countRow: CountRow): Promise<boolean> {
+  const rows = await db
+    .query("pendingStart")
+    .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
+    .take(INBOX_ROWS_PER_ITERATION + 1);
+  if (rows.length <= INBOX_PARK_AFTER_ROWS) return false;
+  for (const row of rows.slice(0, INBOX_ROWS_PER_ITERATION)) await moveToStartQueue(db, row, countRow);
+  return rows.length > INBOX_ROWS_PER_ITERATION;
+}
 
 /**
  * One table's due rows of one priority, read lazily in order: `take` hands
@@ -657,18 +694,30 @@ class Source {
  * retry or a key's next job that the loop queued itself can be later).
  */
 type Queues = Awaited<ReturnType<typeof openQueues>>;
-async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint, budget: { rows: number }) {
+async function openQueues(
+  db: MutationCtx["db"],
+  now: number,
+  snapshotTs: bigint,
+  budget: { rows: number },
+  countRow: CountRow,
+) {
   const room = INBOX_ROWS_PER_ITERATION;
-  const rows = await db
+  const read = await db
     .query("pendingStart")
     .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
     .take(room + 1);
-  const truncated = rows.length > room;
-  const toMove = truncated ? rows.slice(0, room) : rows.filter((row) => row.readyAt > now);
+  const truncated = read.length > room;
+  const window = truncated ? read.slice(0, room) : read;
+  // Rows that only carry a tally leave the inbox at once.
+  const rows: Doc<"pendingStart">[] = [];
+  for (const row of window) {
+    if (row.workIds.length > 0) rows.push(row);
+    else await moveToStartQueue(db, row, countRow);
+  }
+  const toMove = truncated ? rows : rows.filter((row) => row.readyAt > now);
   let movedEarliest: number | undefined;
   for (const row of toMove) {
-    await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
-    await db.delete("pendingStart", row._id);
+    await moveToStartQueue(db, row, countRow);
     movedEarliest = Math.min(movedEarliest ?? Infinity, row.readyAt);
   }
   // Whether startQueue has a due row (none starts when truncated anyway).
@@ -680,7 +729,7 @@ async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint
     const dueInbox = truncated
       ? []
       : rows.filter((row) => row.rank === rank && row.readyAt <= now).sort((a, b) => a.readyAt - b.readyAt);
-    byRank.push(await openQueue(db, rank, now, dueInbox, sortedDue, budget, truncated));
+    byRank.push(await openQueue(db, rank, now, dueInbox, sortedDue, budget, truncated, countRow));
   }
   let stale = false;
   return {
@@ -700,6 +749,17 @@ async function openQueues(db: MutationCtx["db"], now: number, snapshotTs: bigint
   };
 }
 
+/**
+ * When to fold the delayedCount row of the next job in startQueue not yet
+ * due, if any: read from the loop's own queue, not from delayedCount ahead
+ * of now, where enqueues insert. (Rows of delayed jobs still in the inbox,
+ * or waiting for their key, are folded whenever the loop next runs.)
+ */
+async function nextFoldAt(db: MutationCtx["db"], now: number): Promise<number | undefined> {
+  const next = await db.query("startQueue").withIndex("by_readyAt", (q) => q.gt("readyAt", now)).first();
+  return next === null ? undefined : foldTime(delayedSecond(next.readyAt));
+}
+
 /** When the next job waiting in startQueue is due, if one is (the inbox up to the snapshot is used up, or backlogNow). */
 async function nextDue(db: MutationCtx["db"], queues: Queues | null): Promise<number | undefined> {
   const known = queues?.knownNextReadyAt();
@@ -715,11 +775,20 @@ async function openQueue(
   sortedDue: boolean,
   budget: { rows: number },
   truncated: boolean,
+  countRow: CountRow,
 ) {
+  // An inbox row's tally is counted when the row is used up, or when the
+  // row is cut to its untaken ids (and loses the tally).
   const inbox = new Source(
     dueInbox[Symbol.iterator](),
-    (row) => db.delete("pendingStart", row._id as Id<"pendingStart">),
-    (row, workIds) => db.patch("pendingStart", row._id as Id<"pendingStart">, { workIds }),
+    async (row) => {
+      countRow(row);
+      await db.delete("pendingStart", row._id as Id<"pendingStart">);
+    },
+    async (row, workIds) => {
+      countRow(row);
+      await db.patch("pendingStart", row._id as Id<"pendingStart">, { workIds, tally: undefined });
+    },
     budget,
   );
   // Read only when startQueue has a due row (of some priority).

@@ -3,6 +3,8 @@
 // timestamp, so the loop's snapshot-bounded reads never meet their inserts.
 // The loop, which alone reads and writes `startQueue`, puts the jobs it
 // queues itself there, in due order.
+import type { Infer } from "convex/values";
+import type { vEnqueueTally } from "./schema.js";
 import type { Id } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 
@@ -11,7 +13,12 @@ export type Queuer = "loop" | "writer";
 
 export type QueuedRow = { readyAt: number; workIds: Id<"work">[]; rank: number };
 
-export async function queueJobs(db: MutationCtx["db"], by: Queuer, row: QueuedRow): Promise<void> {
-  if (by === "loop") await db.insert("startQueue", row);
+/** Queues jobs; an enqueue's row also carries the call's stats tally (writers only). */
+export async function queueJobs(
+  db: MutationCtx["db"],
+  by: Queuer,
+  row: QueuedRow & { tally?: Infer<typeof vEnqueueTally> },
+): Promise<void> {
+  if (by === "loop") await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
   else await db.insert("pendingStart", { ...row, segment: db.vars.commitTs });
 }

@@ -1,15 +1,17 @@
 // The component's tables. Who writes what (DESIGN §7, "writers insert, one
 // loop decides"; docs/design.md has the full table):
-// - enqueue inserts `work`, `pendingStart` (and `payload` for large values),
-//   and adds to one `enqueueCount` shard and its `delayedCount` rows (stats);
+// - enqueue inserts `work`, `pendingStart` (and `payload` for large values);
+//   what it adds to `stats` rides on its pendingStart row (`tally`), and it
+//   inserts a `delayedCount` row of its own per second its delayed jobs are
+//   due in, so it writes no document another enqueue writes;
 // - cancel flags the job's `work` row and, for a pending job, inserts
 //   `pendingCancelation`;
 // - completion writes its own job's `work` row, inserts `pendingCompletion`,
 //   and `pendingStart` for a retry or for the next job of a finished key;
 // - the loop alone writes `poolState` and `startQueue`, consumes the
 //   `pending*` queues (reading writers' rows only up to its snapshot: see
-//   pendingStart), moves `work` rows from pending to running, and folds
-//   `delayedCount` rows;
+//   pendingStart), moves `work` rows from pending to running, counts the
+//   enqueue tallies it consumes, and folds `delayedCount` rows;
 // - `runStatus` changes only when the loop goes to sleep or is woken.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
@@ -27,6 +29,13 @@ export const vWorkState = v.union(
   v.literal("finished"),
 );
 
+/**
+ * What one enqueue call adds to `stats`: the jobs it created (those waiting
+ * for their key included) and, of those, how many were due in a later
+ * second.
+ */
+export const vEnqueueTally = v.object({ enqueued: v.number(), delayed: v.number() });
+
 const vOutcomeCounts = {
   succeeded: v.number(),
   failed: v.number(),
@@ -35,6 +44,10 @@ const vOutcomeCounts = {
 };
 export const vTotals = v.object({
   ...vOutcomeCounts,
+  /** Jobs enqueued, from the tallies the loop consumed. */
+  enqueued: v.number(),
+  /** Of those, due in a later second at enqueue. */
+  delayedEnqueued: v.number(),
   /** Attempts after the first that started. */
   retriesStarted: v.number(),
   /** Jobs canceled while waiting for a retry. */
@@ -142,6 +155,13 @@ export default defineSchema({
     rank: v.number(),
     /** The writer's commit timestamp (db.vars.commitTs). */
     segment: v.commitTs(),
+    /**
+     * On the last row of an enqueue call (or a row of its own, with no
+     * workIds, when all its jobs wait for their key): what the call adds to
+     * `stats`. The loop counts it when the row leaves the inbox, or is
+     * patched without it (stats.ts#countTally).
+     */
+    tally: v.optional(vEnqueueTally),
   }).index("by_segment", ["segment"]),
 
   /**
@@ -230,28 +250,16 @@ export default defineSchema({
   }),
 
   /**
-   * Jobs enqueued, counted for `stats` in STATS_SHARDS rows: each enqueue
-   * call adds to one, chosen at random, so concurrent enqueuers rarely
-   * write the same document. `delayed`: of those, due in a later second.
-   */
-  enqueueCount: defineTable({
-    shard: v.number(),
-    enqueued: v.number(),
-    delayed: v.number(),
-  }).index("by_shard", ["shard"]),
-
-  /**
    * Delayed jobs by the second they become due (epoch seconds), for
-   * `stats`: added to by enqueue (in the shard of its enqueueCount row, so
-   * many enqueues with one delay rarely write the same document), reduced
-   * by the loop when it cancels one, and folded into
-   * poolState.totals.delayedMatured by the loop once the second begins.
+   * `stats`: inserted by an enqueue call, one row per second its delayed
+   * jobs are due in (never updated by another enqueue), lowered by the loop
+   * when it cancels one, and folded into poolState.totals.delayedMatured by
+   * the loop once the second begins.
    */
   delayedCount: defineTable({
     second: v.number(),
-    shard: v.number(),
     count: v.number(),
-  }).index("by_second", ["second", "shard"]),
+  }).index("by_second", ["second"]),
 
   /** Singleton written only by the loop: what runs now, and counters. */
   poolState: defineTable({

@@ -1,48 +1,41 @@
-// Counters behind `lib.stats` (core/stats.ts derives the numbers). Enqueuers
-// add to one random enqueueCount shard per call, and to the delayedCount row
-// of each second their delayed jobs become due; everything else is counted
-// by the loop in poolState, which it writes every iteration anyway.
-import { DELAYED_FOLD_BATCH, STATS_SHARDS, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
+// Counters behind `lib.stats` (core/stats.ts derives the numbers). An
+// enqueue call updates no shared counter: its count rides on its inbox row
+// (`tally`), which the loop adds to poolState.totals when it takes the row
+// in, and it inserts one delayedCount row of its own per second its delayed
+// jobs are due in, which the loop folds once that second begins. So no
+// document is written by two enqueues.
+import { DELAYED_FOLD_BATCH, STATS_INBOX_READ_LIMIT, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
 import { readConfig } from "./config.js";
-import { delayedSecond, poolStats, zeroTotals, type EnqueueTally } from "./core/stats.js";
+import { delayedSecond, poolStats, zeroTotals, type EnqueueTally, type Totals } from "./core/stats.js";
 import type { PoolStats } from "./validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
 
-/** Adds one enqueue call's jobs to the counters: one shard row, and that shard's row of each delayed second. */
-export async function countEnqueued(db: MutationCtx["db"], tally: EnqueueTally): Promise<void> {
-  if (tally.enqueued === 0) return;
-  const shard = Math.floor(Math.random() * STATS_SHARDS);
-  const row = await db.query("enqueueCount").withIndex("by_shard", (q) => q.eq("shard", shard)).first();
-  if (row === null) {
-    await db.insert("enqueueCount", { shard, enqueued: tally.enqueued, delayed: tally.delayed });
-  } else {
-    await db.patch("enqueueCount", row._id, {
-      enqueued: row.enqueued + tally.enqueued,
-      delayed: row.delayed + tally.delayed,
-    });
-  }
-  for (const [second, count] of tally.seconds) {
-    const existing = await db
-      .query("delayedCount")
-      .withIndex("by_second", (q) => q.eq("second", second).eq("shard", shard))
-      .first();
-    if (existing === null) await db.insert("delayedCount", { second, shard, count });
-    else await db.patch("delayedCount", existing._id, { count: existing.count + count });
-  }
+/** The tally an enqueue call's inbox row carries. */
+export const storedTally = (t: EnqueueTally) => ({ enqueued: t.enqueued, delayed: t.delayed });
+
+/** An enqueue call's delayed jobs: one new delayedCount row per second. */
+export async function countDelayedAtEnqueue(db: MutationCtx["db"], tally: EnqueueTally): Promise<void> {
+  for (const [second, count] of tally.seconds) await db.insert("delayedCount", { second, count });
+}
+
+/** The loop counts an enqueue call's tally as its inbox row leaves the inbox. */
+export function countTally(tally: { enqueued: number; delayed: number } | undefined, totals: Totals): void {
+  if (tally === undefined) return;
+  totals.enqueued += tally.enqueued;
+  totals.delayedEnqueued += tally.delayed;
 }
 
 /**
  * The loop's fold: delayedCount rows whose second has begun are summed and
- * deleted (at most DELAYED_FOLD_BATCH). Returns the sum and the second of
- * the next row left, if any (the loop wakes for it when nothing else does).
+ * deleted (at most DELAYED_FOLD_BATCH). Returns the sum, and whether rows
+ * of begun seconds are left. It does not look ahead for the next row: that
+ * range is where enqueues insert; the loop takes its next fold time from
+ * its own startQueue instead (loop.ts).
  */
-export async function foldDelayed(
-  db: MutationCtx["db"],
-  now: number,
-): Promise<{ matured: number; nextSecond: number | undefined; more: boolean }> {
-  // Only begun seconds: enqueuers write future ones, so this range rarely
-  // meets a concurrent enqueue (no conflict with the loop's transaction).
+export async function foldDelayed(db: MutationCtx["db"], now: number): Promise<{ matured: number; more: boolean }> {
+  // Only begun seconds: enqueues insert rows of later ones (a row of the
+  // second that begins while an enqueue runs is the rare exception).
   const current = delayedSecond(now);
   const begun = await db
     .query("delayedCount")
@@ -53,22 +46,17 @@ export async function foldDelayed(
     matured += row.count;
     await db.delete("delayedCount", row._id);
   }
-  if (begun.length > DELAYED_FOLD_BATCH) return { matured, nextSecond: current, more: true };
-  const next = await db
-    .query("delayedCount")
-    .withIndex("by_second", (q) => q.gt("second", current))
-    .first();
-  return { matured, nextSecond: next?.second, more: false };
+  return { matured, more: begun.length > DELAYED_FOLD_BATCH };
 }
 
 /**
- * A job counted as delayed at enqueue is being canceled: takes it out of
- * its second's row, if that row is not folded yet. Returns whether it did
- * (then the caller counts it in totals.delayedCanceled).
+ * A job counted as delayed at enqueue is being canceled: takes it out of a
+ * row of its second, if one is not folded yet. Returns whether it did (then
+ * the caller counts it in totals.delayedCanceled).
  */
 export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): Promise<boolean> {
   if (!work.countedDelayed) return false;
-  // Any shard's row of the job's second will do: `stats` sums them.
+  // Any row of the job's second will do: `stats` sums them.
   const second = delayedSecond(work.runAt);
   const row = await db.query("delayedCount").withIndex("by_second", (q) => q.eq("second", second)).first();
   if (row === null) return false;
@@ -78,15 +66,23 @@ export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): 
 }
 
 /**
- * Reads the numbers for `lib.stats`: config, poolState, the STATS_SHARDS
- * shards, the oldest due pending job, and the delayedCount rows whose second
- * has begun but which the loop has not folded yet (a few: it folds them as
- * it runs, and wakes for them at least every DELAYED_FOLD_MIN_INTERVAL_MS).
+ * Reads the numbers for `lib.stats`: config, poolState, the tallies still in
+ * the inbox (at most STATS_INBOX_READ_LIMIT rows), the oldest due pending
+ * job, and the delayedCount rows whose second has begun but which the loop
+ * has not folded yet (a few: it folds them as it runs, and wakes for them
+ * at least every DELAYED_FOLD_MIN_INTERVAL_MS).
  */
 export async function readStats(db: DatabaseReader, now: number): Promise<PoolStats> {
   const config = await readConfig(db);
   const state = await db.query("poolState").first();
-  const shards = await db.query("enqueueCount").take(STATS_SHARDS);
+  const totals = { ...zeroTotals(), ...state?.totals };
+  const inbox = await db.query("pendingStart").take(STATS_INBOX_READ_LIMIT);
+  let inboxEnqueued = 0;
+  let inboxDelayed = 0;
+  for (const row of inbox) {
+    inboxEnqueued += row.tally?.enqueued ?? 0;
+    inboxDelayed += row.tally?.delayed ?? 0;
+  }
   const unfolded = await db
     .query("delayedCount")
     .withIndex("by_second", (q) => q.lte("second", delayedSecond(now)))
@@ -99,10 +95,10 @@ export async function readStats(db: DatabaseReader, now: number): Promise<PoolSt
     now,
     maxParallelism: config.maxParallelism,
     running: state?.running.length ?? 0,
-    enqueued: shards.reduce((n, s) => n + s.enqueued, 0),
-    delayedEnqueued: shards.reduce((n, s) => n + s.delayed, 0),
+    enqueued: totals.enqueued + inboxEnqueued,
+    delayedEnqueued: totals.delayedEnqueued + inboxDelayed,
     delayedUnfolded: unfolded.reduce((n, r) => n + r.count, 0),
-    totals: state?.totals ?? zeroTotals(),
+    totals,
     minuteBuckets: state?.minuteBuckets ?? [],
     hourBuckets: state?.hourBuckets ?? [],
     oldestReadyAt: oldest?.readyAt ?? null,

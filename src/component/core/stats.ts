@@ -1,6 +1,7 @@
 // Live pool statistics (lib.stats), derived from counters. Pure.
 //
-// pending = enqueued (sharded, by enqueuers) − finished (loop) − running.
+// pending = enqueued (tallies the loop counted, and those still in the
+// inbox) − finished (loop) − running.
 // Of those, backing off = retries queued − retries started − retries canceled
 // (all counted by the loop), delayed = delayed at enqueue − folded once due −
 // due but not yet folded − canceled while delayed, and due is the rest.
@@ -10,6 +11,8 @@ import type { PoolStats } from "../validators.js";
 export type OutcomeCounts = { succeeded: number; failed: number; canceled: number; retries: number };
 /** Lifetime counts the loop keeps in poolState. */
 export type Totals = OutcomeCounts & {
+  enqueued: number;
+  delayedEnqueued: number;
   retriesStarted: number;
   retriesCanceled: number;
   delayedMatured: number;
@@ -20,6 +23,8 @@ export type Bucket = OutcomeCounts & { at: number };
 export const zeroOutcomes = (): OutcomeCounts => ({ succeeded: 0, failed: 0, canceled: 0, retries: 0 });
 export const zeroTotals = (): Totals => ({
   ...zeroOutcomes(),
+  enqueued: 0,
+  delayedEnqueued: 0,
   retriesStarted: 0,
   retriesCanceled: 0,
   delayedMatured: 0,
@@ -33,7 +38,10 @@ export const secondBegun = (second: number, now: number) => second * DELAYED_COU
 /** A job enqueued now and due at readyAt counts as delayed until its second begins. */
 export const isDelayed = (readyAt: number, now: number) => !secondBegun(delayedSecond(readyAt), now);
 
-/** What one enqueue call adds to the counters. */
+/**
+ * What one enqueue call adds to the counters: the tally its inbox row
+ * carries, and the delayed jobs per second (a delayedCount row each).
+ */
 export type EnqueueTally = { enqueued: number; delayed: number; seconds: Map<number, number> };
 export const newEnqueueTally = (): EnqueueTally => ({ enqueued: 0, delayed: 0, seconds: new Map() });
 export function tallyEnqueued(t: EnqueueTally, readyAt: number, delayed: boolean): void {
@@ -103,8 +111,9 @@ export type StatsInput = {
   now: number;
   maxParallelism: number;
   running: number;
-  /** Sums over the enqueueCount shards. */
+  /** Jobs enqueued: counted by the loop, and in tallies still in the inbox. */
   enqueued: number;
+  /** Of those, due in a later second at enqueue. */
   delayedEnqueued: number;
   /** Counts in delayedCount rows whose second has begun, not yet folded. */
   delayedUnfolded: number;
