@@ -1,14 +1,16 @@
 // The conflict audit of this package on two workloads (DESIGN §11), each
 // job enqueued by its own user mutation, with an onComplete, and some
 // cancels: a steady stream (50 jobs 10 ms apart, 120 ms actions, cap 10) and
-// a burst (30 at one instant).
+// a burst (30 at one instant), on a pool that has run a job before.
 //
 // It prints the conflict matrices and the hot documents (run with
-// `--silent=false`, or set AUDIT_OUT=<file> to append them there). It does
-// not assert that conflicts are zero (the engine's redesign is to clear them,
-// docs/conflict-audit.md has the baseline); it asserts that the audit saw the
-// workload: every transaction of the component, every job's enqueue, the
-// loop's reads of the queues, and the pairs it judged.
+// `--silent=false`, or set AUDIT_OUT=<file> to append them there), asserts
+// that the audit saw the workload (every transaction of the component,
+// every job's enqueue, the loop's reads of the queues, the pairs it
+// judged), and holds the engine to DESIGN §8 invariant 14 as far as it
+// goes today: no enqueue conflicts with another, and the loop conflicts
+// with a writer only for the causes listed in KNOWN_LOOP_WRITER_CAUSES (the
+// loop's sleep and wake, chiefly; docs/conflict-audit.md).
 import { appendFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
@@ -17,7 +19,7 @@ import { emptyCounts, instrumentModules, type Counts } from "../../bench/instrum
 import schema from "../fixture/schema.js";
 import { api } from "../fixture/_generated/api.js";
 import { runUntil } from "../setup.js";
-import { attachConflictAudit, conflictReport, formatConflictReport, insertsInto, kindsByFunction, type KindOf } from "./index.js";
+import { attachConflictAudit, conflictReport, formatConflictReport, insertsInto, kindsByFunction, type ConflictReport, type KindOf } from "./index.js";
 
 const modules = import.meta.glob("../fixture/**/*.ts");
 
@@ -60,6 +62,12 @@ async function runAudited(w: Workload) {
   const counts: Counts = emptyCounts();
   t.registerComponent("workpool", workpool.schema, instrumentModules(workpool.modules, () => counts));
   t.registerComponent("otherPool", workpool.schema, workpool.modules);
+  // A pool that has run before: its singletons (config, run status, loop
+  // state) exist, as on any deployment past its first job; their one-time
+  // creation is not what the audit is for.
+  await t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "warm-up" }], callback: "record", poolOptions: POOL });
+  await runUntil(t, async () => (await t.run(async (ctx) => (await ctx.db.query("completions").collect()).length)) === 1);
+  for (const key of Object.keys(counts.byFunction)) delete counts.byFunction[key];
   const audit = attachConflictAudit(t, { components: ["workpool"] });
 
   // Arrivals are fake timers too, so stepping timer by timer stops at each.
@@ -84,10 +92,39 @@ async function runAudited(w: Workload) {
     while (due.length > 0) await arrive(due.shift()!);
     if (ids.length < w.jobs) return false;
     const completions = await t.run(async (ctx) => (await ctx.db.query("completions").collect()).length);
-    return completions === w.jobs;
+    return completions === w.jobs + 1;
   });
   audit.detach();
   return { transactions: audit.transactions, counts, cancels };
+}
+
+/**
+ * DESIGN §8 invariant 14, as far as the engine holds it today: why the loop
+ * may still conflict with a writer. Each entry is a known, documented cause
+ * (docs/conflict-audit.md); a change that makes the loop conflict for any
+ * other reason (a queue read that covers where writers insert, a shared
+ * counter) fails the test.
+ */
+const KNOWN_LOOP_WRITER_CAUSES: Array<[RegExp, string]> = [
+  [/^runStatus /, "the run-status row: written when the loop sleeps and when a writer wakes it"],
+  [/^pending(Start|Completion|Cancelation) by_segment \[segment > ·\]/, "the guard reads of a loop going to sleep, past its snapshot"],
+  [/^work by id/, "a job's row: cancel flags it, so a racing start conflicts instead of running a canceled job"],
+  [/^work by_callbackPending /, "whether an onComplete is pending, read each iteration; finalize clears it"],
+  [/^work by_expiresAt /, "the next expiry, looked up when unknown; a report sets one"],
+];
+
+function expectInvariant14(report: ConflictReport) {
+  // No two enqueues write the same document (no idempotency or
+  // serialization keys in these workloads).
+  const enqueues = report.cells.find((c) => c.reader === "enqueue" && c.writer === "enqueue");
+  expect(enqueues?.conflicts ?? 0, JSON.stringify(enqueues?.reasons)).toBe(0);
+  for (const cell of report.cells) {
+    if (cell.reader !== "loop" && cell.writer !== "loop") continue;
+    for (const { reason } of cell.reasons) {
+      const known = KNOWN_LOOP_WRITER_CAUSES.some(([pattern]) => pattern.test(reason));
+      expect(known, `${cell.reader} × ${cell.writer}: ${reason}`).toBe(true);
+    }
+  }
 }
 
 /** Checks that the audit saw the workload; returns the report, printed. */
@@ -132,7 +169,7 @@ function checkAndReport(title: string, w: Workload, run: Awaited<ReturnType<type
   return report;
 }
 
-test("conflict audit: a steady stream of single enqueues with cancels (baseline, printed)", async () => {
+test("conflict audit: a steady stream of single enqueues with cancels: no enqueue × enqueue, loop × writer only for known causes", async () => {
   // 50 jobs 10 ms apart, each 120 ms long: about 12 would run at once, the
   // cap is 10. Every tenth job from the 4th is canceled while pending;
   // every tenth from the 9th cancels the job enqueued 30 ms before it, by
@@ -143,10 +180,12 @@ test("conflict audit: a steady stream of single enqueues with cancels (baseline,
     durationMs: 120,
     cancelAfter: (i) => (i % 10 === 3 ? [i] : i % 10 === 8 ? [i - 3] : []),
   };
-  checkAndReport("Steady: 50 single enqueues 10 ms apart, 120 ms actions, p = 10, 10 cancels", steady, await runAudited(steady));
+  expectInvariant14(
+    checkAndReport("Steady: 50 single enqueues 10 ms apart, 120 ms actions, p = 10, 10 cancels", steady, await runAudited(steady)),
+  );
 }, 120_000);
 
-test("conflict audit: a burst of single enqueues in one instant with cancels (baseline, printed)", async () => {
+test("conflict audit: a burst of single enqueues in one instant with cancels: no enqueue × enqueue, loop × writer only for known causes", async () => {
   // 30 user mutations at once, each enqueuing one trivial action; every
   // sixth cancels the job before it (pending: the loop has not run yet).
   const burst: Workload = {
@@ -155,5 +194,7 @@ test("conflict audit: a burst of single enqueues in one instant with cancels (ba
     durationMs: 0,
     cancelAfter: (i) => (i % 6 === 5 ? [i - 1] : []),
   };
-  checkAndReport("Burst: 30 single enqueues in one instant, trivial actions, p = 10, 5 cancels", burst, await runAudited(burst));
+  expectInvariant14(
+    checkAndReport("Burst: 30 single enqueues in one instant, trivial actions, p = 10, 5 cancels", burst, await runAudited(burst)),
+  );
 }, 120_000);
