@@ -30,6 +30,10 @@ export const snapshot = internalQuery({
       counts,
       /** Job ids queued in the inbox (its rows may also carry only an enqueue's tally). */
       inboxIds: (await ctx.db.query("pendingStart").collect()).reduce((n, row) => n + row.workIds.length, 0),
+      /** Job ids queued (inbox or startQueue) and due by the query's clock. */
+      dueQueued: [...(await ctx.db.query("pendingStart").collect()), ...(await ctx.db.query("startQueue").collect())]
+        .filter((row) => row.readyAt <= Date.now())
+        .reduce((n, row) => n + row.workIds.length, 0),
       work: await ctx.db.query("work").collect(),
       config: await ctx.db.query("config").first(),
       runStatus: await ctx.db.query("runStatus").first(),

@@ -1,7 +1,10 @@
 // Randomized model test (DESIGN §8): fast-check generates sequences of
 // enqueues (each kind, single and batch, delays, retry policies, callbacks,
 // excluded kinds, serialization keys, priorities), cancels, cancelAlls, cap
-// changes (pause, lower, raise) and clock advances. Each sequence drives the real component through convex-test
+// changes (pause, lower, raise), clock advances and faults: a loop call
+// that fails at any of its failpoints, after which the pool must be going
+// again within RESUME_BOUND_MS (every completion taken in; with a slot
+// free, no due job left in a queue). Each sequence drives the real component through convex-test
 // and a small reference model side by side.
 //
 // After every step: running ≤ the cap in force (jobs in flight when the cap
@@ -20,6 +23,8 @@
 // MODEL_RUNS=2000 npx vitest run test/model.test.ts runs many more.
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { LOOP_STALL_MS, RECOVERY_INTERVAL_MS, SECOND } from "../src/component/constants.js";
+import type { Failpoint } from "../src/component/faults.js";
 import { api } from "./fixture/_generated/api.js";
 import { COMMIT_TICK_MS, drain, functionClock, initConvexTest, settleInFlight, snapshot, type Test } from "./setup.js";
 
@@ -54,7 +59,9 @@ type Op =
   | { op: "cancel"; pick: number }
   | { op: "cancelAll" }
   | { op: "cap"; cap: number }
-  | { op: "advance"; ms: number };
+  | { op: "advance"; ms: number }
+  | { op: "loopFault"; point: LoopFailpoint };
+type LoopFailpoint = Extract<Failpoint, `loop:${string}`>;
 
 const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
   op: fc.constant("enqueue" as const),
@@ -83,7 +90,52 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: "cancelAll" as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("cap" as const), cap: fc.constantFrom(0, 1, 2, 4) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(0, 100, 600, 2500, 10_000) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("loopFault" as const),
+      point: fc.constantFrom("loop:afterCompletions" as const, "loop:afterStarts" as const),
+    }),
+  },
 );
+
+/**
+ * How long a pool may take to resume after one failed loop call (DESIGN §8
+ * invariant 11): the watchdog looks at least once per recovery interval and
+ * restarts a loop silent for LOOP_STALL_MS; a few seconds more for the
+ * restarted call and what it starts.
+ */
+const RESUME_BOUND_MS = LOOP_STALL_MS + RECOVERY_INTERVAL_MS + 10 * SECOND;
+const RESUME_STEP_MS = 5 * SECOND;
+
+/** Makes the next loop run throw at `point` (null: disarm). */
+function armLoopFault(point: LoopFailpoint | null) {
+  let left = point === null ? 0 : 1;
+  (globalThis as { __workpoolFailpoint?: (p: Failpoint) => void }).__workpoolFailpoint =
+    point === null
+      ? undefined
+      : (p) => {
+          if (p === point && left > 0) {
+            left -= 1;
+            throw new Error(`injected fault at ${p}`);
+          }
+        };
+}
+
+/**
+ * The pool resumed: the loop has taken in every completion, and, with a slot
+ * free, no due job waits in a queue.
+ */
+async function expectResumed(t: Test, capState: { cap: number }) {
+  for (let pass = 0; pass < 10 && (await snapshot(t)).counts.pendingCompletion! > 0; pass++) {
+    await vi.advanceTimersByTimeAsync(COMMIT_TICK_MS);
+    await settleInFlight(t);
+  }
+  const s = await snapshot(t);
+  const label = `after a failed loop call: ${JSON.stringify({ runStatus: s.runStatus, counts: s.counts, scheduled: s.pendingScheduled })}`;
+  expect(s.counts.pendingCompletion, label).toBe(0);
+  if ((s.poolState?.running.length ?? 0) < capState.cap) expect(s.dueQueued, label).toBe(0);
+}
 
 type Status = { state: string; previousAttempts?: number; outcome?: Kind; attempts?: number; finishedAt?: number };
 type ModelJob = {
@@ -319,6 +371,15 @@ async function runSequence(ops: Op[]) {
       if (op.cap < capState.cap) capState.over = Math.max(capState.over, running);
       capState.cap = op.cap;
       await t.mutation(api.pools.setConfig, { maxParallelism: op.cap });
+    } else if (op.op === "loopFault") {
+      // The next loop run fails; within the bound the pool must be going again.
+      armLoopFault(op.point);
+      for (let waited = 0; waited < RESUME_BOUND_MS; waited += RESUME_STEP_MS) {
+        await vi.advanceTimersByTimeAsync(RESUME_STEP_MS);
+        await settleInFlight(t);
+      }
+      armLoopFault(null);
+      await expectResumed(t, capState);
     } else {
       await vi.advanceTimersByTimeAsync(op.ms);
       await settleInFlight(t);
@@ -356,7 +417,10 @@ beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(T0);
 });
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  vi.useRealTimers();
+  armLoopFault(null);
+});
 
 test("random sequences of enqueue, cancel, cap changes and time keep every invariant", async () => {
   await fc.assert(

@@ -123,6 +123,8 @@ export type Snapshot = {
   counts: Record<string, number>;
   /** Job ids queued in the inbox. */
   inboxIds: number;
+  /** Job ids queued (inbox or startQueue) and due. */
+  dueQueued: number;
   work: Array<Record<string, unknown> & { _id: string; state: string; attempts: number }>;
   config: { maxParallelism: number; logLevel: string } | null;
   runStatus: { state: string; generation: number; wakeAt?: number } | null;
