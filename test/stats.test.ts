@@ -6,7 +6,7 @@
 // the fake time that passed to a commit tick (setup.ts, COMMIT_TICK_MS).
 import type { PoolStats } from "convex-workpool";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { HOUR, MINUTE } from "../src/component/constants.js";
+import { HOUR, INBOX_PARK_AFTER_ROWS, MINUTE } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
 import { advance, initConvexTest, runUntil, runUntilSettled, settleInFlight, snapshot, type Test } from "./setup.js";
 
@@ -375,6 +375,36 @@ describe("cancels and idempotent enqueues are counted once", () => {
     await expect(
       t.mutation(api.pools.enqueue, { kind: "action", args: [{ tag: "x" }, { tag: "y" }], batch: true, thenThrow: true }),
     ).rejects.toThrow("the enqueuing mutation failed");
+    expect(counts(await stats(t))).toEqual(IDLE);
+  });
+});
+
+describe("counts ride on the queue rows enqueue inserts", () => {
+  test("a paused pool flooded with single enqueues counts every job, and the loop keeps the inbox short", async () => {
+    const t = initConvexTest();
+    await pause(t);
+    const n = 3 * INBOX_PARK_AFTER_ROWS;
+    for (let i = 0; i < n; i++) await enqueue(t, { tag: `p${i}` }, i % 3 === 0 ? { runAfter: 10 * MINUTE } : {});
+    await advance(t, 1000, 100);
+    expect(counts(await stats(t))).toEqual({ ...IDLE, pending: n, pendingDue: (2 * n) / 3, pendingDelayed: n / 3 });
+    // No slot free: the loop moved the inbox to its own queue rather than
+    // leave stats to read a row per enqueue.
+    expect((await snapshot(t)).counts.pendingStart).toBeLessThanOrEqual(INBOX_PARK_AFTER_ROWS);
+    await t.mutation(api.pools.setConfig, { maxParallelism: 10 });
+    // Until the due jobs ran and the loop freed their slots.
+    await runUntil(t, async () => (await completions(t)).length === (2 * n) / 3 && (await stats(t)).running === 0);
+    expect(counts(await stats(t))).toEqual({ ...IDLE, pending: n / 3, pendingDelayed: n / 3 });
+  });
+
+  test("jobs that all wait for their key are counted from a queue row of their own", async () => {
+    const t = initConvexTest();
+    await enqueue(t, { tag: "head", durationMs: 5000 }, { key: "k" });
+    await runUntil(t, async () => (await stats(t)).running === 1);
+    // One call, both jobs behind the running head: no job id is queued.
+    await enqueue(t, jobs("behind", 2), { key: "k" });
+    expect((await snapshot(t)).inboxIds).toBe(0);
+    expect(counts(await stats(t))).toEqual({ ...IDLE, running: 1, pending: 2, pendingDue: 2 });
+    await runUntilSettled(t);
     expect(counts(await stats(t))).toEqual(IDLE);
   });
 });
