@@ -296,7 +296,9 @@ export const main = internalMutation({
     // noticed), or an onComplete is still to run (its finalize may have
     // failed).
     const jobsWaiting = nextReadyAt !== undefined;
-    const pendingCallbacks = await callbacksPending(ctx.db);
+    // Only asked when no job runs: the watch is on then anyway, and this
+    // range is one that finalize writes.
+    const pendingCallbacks = running.size === 0 && (await callbacksPending(ctx.db));
     // A loop asleep until a time (a due job, an expiry, a fold) is watched
     // too: if that call fails, nothing else may come to notice.
     const active = running.size > 0 || wake.kind !== "idle" || jobsWaiting || pendingCallbacks;
