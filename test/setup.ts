@@ -175,13 +175,15 @@ const realDelay = (ms: number) => new Promise<void>((resolve) => realSetTimeout(
 const QUIET_MS = 10;
 const QUIET_ROUNDS = 3;
 
+/** Fixture jobs and workers (backing off before a report) waiting on the fake clock. */
 function sleepers(): number {
-  return (globalThis as { __fixtureSleepers?: number }).__fixtureSleepers ?? 0;
+  const g = globalThis as { __fixtureSleepers?: number; __workpoolPauses?: number };
+  return (g.__fixtureSleepers ?? 0) + (g.__workpoolPauses ?? 0);
 }
 
 /**
  * Lets functions in flight run until they finish, or, while some fixture
- * job waits on the fake clock (it cannot progress until the clock moves),
+ * job or worker waits on the fake clock (it cannot progress until the clock moves),
  * until nothing has changed for a few quiet rounds of real time.
  */
 export async function settleInFlight(t: Test) {
