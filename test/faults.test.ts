@@ -1,13 +1,14 @@
 // Injected faults (DESIGN §7, §8): a loop iteration that fails, reports that
 // come twice, late or for a superseded attempt, a report that fails after
-// onComplete ran, and a job whose function no longer exists. In each case
-// nothing is lost or doubled and the pool carries on.
+// onComplete ran, a finalize that fails or is held, and a job whose function
+// no longer exists. In each case nothing is lost or doubled and the pool
+// carries on.
 import type { FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { DAY, FINALIZE_MAX_ATTEMPTS, LOOP_STALL_MS, MINUTE, RECOVERY_INTERVAL_MS, REPORT_RETRIES, SECOND } from "../src/component/constants.js";
-import type { Failpoint } from "../src/component/faults.js";
+import type { Failpoint, HeldCall } from "../src/component/faults.js";
 import { api, components } from "./fixture/_generated/api.js";
-import { advance, drain, initConvexTest, runUntil, snapshot, type Test } from "./setup.js";
+import { advance, drain, initConvexTest, runUntil, runUntilSettled, snapshot, type Test } from "./setup.js";
 
 const T0 = new Date("2026-01-01T00:00:00Z").getTime();
 const breakWorkers = (components.workpool as unknown as Record<string, Record<string, unknown>>).testInspect!
@@ -19,6 +20,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   failAt(null);
+  hold(null);
 });
 
 /** Makes the component throw at `point`, `times` times (null: never). */
@@ -33,6 +35,15 @@ function failAt(point: Failpoint | null, times = 1) {
             throw new Error(`injected fault at ${p}`);
           }
         };
+}
+
+/**
+ * Has Convex hold our scheduled calls: `heldFor` says how long (ms) a call
+ * scheduled now is held past its time, as Convex holds a call that hit a
+ * system error (null: none held).
+ */
+function hold(heldFor: ((call: HeldCall) => number) | null) {
+  (globalThis as { __workpoolHold?: (call: HeldCall) => number }).__workpoolHold = heldFor ?? undefined;
 }
 
 async function completions(t: Test) {
@@ -287,6 +298,47 @@ describe("a finalize that fails", () => {
       onCompleteError: "onComplete could not be run: its transaction failed 3 times",
     });
     expect((await snapshot(t)).pendingScheduled).toEqual([]);
+    quiet.mockRestore();
+  });
+});
+
+describe("a finalize call that Convex holds", () => {
+  test("past FINALIZE_RETRY_AFTER_MS is neither counted as failed nor given up: its onComplete runs once when it is let go", async () => {
+    const quiet = silenceErrors();
+    const t = initConvexTest();
+    // An outage in the first minutes: calls scheduled then are held (with
+    // backoff) until T0 + 30 min; calls scheduled later run at once. (Long
+    // enough that, if each minute's check counted the held call as failed
+    // and ran it again, those runs would be held too, until a last one
+    // gave the onComplete up.)
+    const outageEndsAt = T0 + 4.5 * MINUTE;
+    const heldUntil = T0 + 30 * MINUTE;
+    hold((call) => (call === "complete:finalize" && Date.now() < outageEndsAt ? heldUntil - Date.now() : 0));
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "never" }],
+      poolOptions: { maxParallelism: 0, statusTtl: Infinity },
+      callback: "record",
+    });
+    await t.mutation(api.pools.cancel, { id: id! });
+    // Timer by timer (drain would jump the clock to the held call at once):
+    // a recovery check each minute sees the call pending.
+    await runUntilSettled(t);
+    const done = await completions(t);
+    expect(done.map((c) => [c.workId, c.result.kind])).toEqual([[id, "canceled"]]);
+    expect(done[0]!.at).toBeGreaterThanOrEqual(heldUntil);
+    expect((await snapshot(t)).scheduledByName["loop:watchdog"]).toBeGreaterThanOrEqual(20);
+    expect(await t.query(api.pools.statusOne, { id: id! })).toEqual({
+      state: "finished",
+      outcome: "canceled",
+      attempts: 0,
+      finishedAt: expect.any(Number),
+    });
+    // One call, waited for: none scheduled again while it was pending.
+    await drain(t);
+    const s = await snapshot(t);
+    expect(s.scheduledByName["complete:finalize"]).toBe(1);
+    expect(s.pendingScheduled).toEqual([]);
     quiet.mockRestore();
   });
 });

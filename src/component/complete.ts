@@ -8,17 +8,18 @@ import { v, type Infer } from "convex/values";
 import type { FunctionHandle } from "convex/server";
 import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transitions.js";
 import { rankOf } from "./core/plan.js";
-import { KEPT_ERROR_DATA_MAX_BYTES, KEPT_ERROR_MAX_BYTES } from "./constants.js";
+import { FINALIZE_RETRY_AFTER_MS, KEPT_ERROR_DATA_MAX_BYTES, KEPT_ERROR_MAX_BYTES } from "./constants.js";
 import { cutText } from "./core/text.js";
 import { errorMessage } from "./errors.js";
 import { releaseKey } from "./keys.js";
 import { queueJobs, type Queuer } from "./queues.js";
-import { failpoint } from "./faults.js";
+import { failpoint, heldMs } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload, loadValue, sizeOf } from "./payload.js";
-import { vLogLevel, type RunResult } from "./validators.js";
+import { vLogLevel, type LogLevel, type RunResult } from "./validators.js";
 import { wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
+import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
 
 /** How an attempt ended, as a worker reports it. */
@@ -152,6 +153,35 @@ function withoutFields<T extends object, K extends keyof T>(obj: T, keys: K[]): 
   return copy;
 }
 
+/**
+ * Schedules `finalize` for rows the loop finished with their onComplete
+ * pending, and records the call on each row (finalizeId), so that the
+ * recovery check can tell a call Convex still holds from one that failed
+ * (loop.ts#retryFinalize).
+ * `retry`: a run after one that failed; past FINALIZE_MAX_ATTEMPTS runs it
+ * finishes without the onComplete.
+ */
+export async function scheduleFinalize(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  workIds: Id<"work">[],
+  logLevel: LogLevel,
+  now: number,
+  retry?: { runs: number; skipCallback: boolean },
+): Promise<void> {
+  const finalizeId = await ctx.scheduler.runAfter(heldMs("complete:finalize"), internal.complete.finalize, {
+    workIds,
+    logLevel,
+    ...(retry?.skipCallback ? { skipCallback: true } : {}),
+  });
+  for (const workId of workIds) {
+    await ctx.db.patch("work", workId, {
+      finalizeId,
+      finalizeCheckAt: now + FINALIZE_RETRY_AFTER_MS,
+      ...(retry ? { finalizeAttempts: retry.runs } : {}),
+    });
+  }
+}
+
 /** Puts a job back in the queue for its next attempt. */
 async function requeue(
   db: MutationCtx["db"],
@@ -281,6 +311,8 @@ export const finalize = internalMutation({
       const expiresAt = expiryOf(work.finishedAt ?? Date.now(), work.statusTtl);
       await ctx.db.patch("work", work._id, {
         callbackPending: undefined,
+        finalizeId: undefined,
+        finalizeCheckAt: undefined,
         finalizeAttempts: undefined,
         onCompleteError,
         expiresAt,

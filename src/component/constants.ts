@@ -119,9 +119,18 @@ export const ACTION_GROUP_SIZE = 50;
  * callbacks share a transaction with few others.
  */
 export const FINALIZE_BATCH = 16;
-/** A callbackPending row older than this had its `finalize` fail: run it again. */
+/**
+ * The recovery check looks at a callbackPending row's `finalize` call this
+ * long after it was scheduled (and again this often while Convex still
+ * holds it): a call that failed or vanished is run again.
+ */
 export const FINALIZE_RETRY_AFTER_MS = MINUTE;
-/** After this many `finalize` runs, finish the job without its onComplete. */
+/**
+ * After this many `finalize` runs that failed (their transaction, not the
+ * onComplete inside it, which is caught), finish the job without its
+ * onComplete: a failure that repeats a minute apart is taken as
+ * deterministic (an onComplete that outgrows a transaction).
+ */
 export const FINALIZE_MAX_ATTEMPTS = 3;
 /** Results a worker action reports in one completion mutation at most. */
 export const REPORT_FLUSH_ITEMS = 64;
@@ -212,7 +221,7 @@ export const LOOP_MAX_DOCUMENTS_READ =
   CANCEL_READS * CANCEL_BATCH + // cancel requests and cancels under a cancelAll share the batch
   MAX_PARALLELISM_LIMIT + // recovery: each running attempt's worker record
   RECOVERY_READS * RECOVERY_BATCH +
-  FINALIZE_BATCH + // onCompletes to retry
+  2 * FINALIZE_BATCH + // onCompletes to retry, and their finalize calls' records
   START_SCAN_LIMIT + // queued jobs examined
   INBOX_ROWS_PER_ITERATION + 1 + // inbox rows read
   PENDING_START_ROWS_PER_ITERATION + 1 + PRIORITY_QUEUES + 2 + // startQueue rows, heads (its earliest, each priority's), and the next one due
@@ -245,7 +254,7 @@ export const LOOP_MAX_QUERIES =
   1 + (CANCEL_READS - 1) * CANCEL_BATCH + // the requests, then each cancel's reads
   MAX_PARALLELISM_LIMIT + // worker records
   RECOVERY_READS * RECOVERY_BATCH +
-  1 + // onCompletes to retry
+  1 + FINALIZE_BATCH + // onCompletes to retry, then each one's finalize call
   1 + 1 + PRIORITY_QUEUES + START_SCAN_LIMIT + // the inbox, startQueue's earliest row and each priority's, then each job examined
   1 + SWEEP_BATCH + 1 + // expired rows, their payloads, the next expiry
   2 + // delayed counts, and the next one

@@ -34,7 +34,7 @@ import {
 import { afterStart, foldTime, freeSlots, nextWake, pickRank, PRIORITY_COUNT, watchdogAction, type Wake } from "./core/plan.js";
 import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals } from "./core/stats.js";
 import { settle } from "./core/transitions.js";
-import { count, earliest, settleInLoop } from "./complete.js";
+import { count, earliest, scheduleFinalize, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
 import { failpoint, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
@@ -235,10 +235,7 @@ export const main = internalMutation({
     // 5. Callbacks of jobs the loop ended, expired outcomes, the report.
     // In small batches: each runs its onCompletes in one transaction.
     for (let i = 0; i < toFinalize.length; i += FINALIZE_BATCH) {
-      await ctx.scheduler.runAfter(0, internal.complete.finalize, {
-        workIds: toFinalize.slice(i, i + FINALIZE_BATCH),
-        logLevel: config.logLevel,
-      });
+      await scheduleFinalize(ctx, toFinalize.slice(i, i + FINALIZE_BATCH), config.logLevel, now);
     }
     // Read `work` only when an outcome is due to expire (or none is known).
     if (nextExpiry === undefined || (nextExpiry !== null && nextExpiry <= now)) {
@@ -589,27 +586,31 @@ async function callbacksPending(db: MutationCtx["db"]): Promise<boolean> {
 }
 
 /**
- * Schedules `finalize` again, one job per call, for rows whose onComplete
- * has been pending longer than FINALIZE_RETRY_AFTER_MS (their finalize
- * transaction failed, e.g. an onComplete outgrew it). After
+ * Runs `finalize` again, one job per call, for rows whose onComplete is
+ * still pending FINALIZE_RETRY_AFTER_MS after their call was scheduled, if
+ * that call failed (e.g. an onComplete outgrew the transaction), was
+ * canceled, vanished, or ended with the flag still set. A call still
+ * pending or running is left alone and looked at again later: Convex may
+ * hold a call that hit a system error for hours, and it will run; counting
+ * it as failed would give up an onComplete for nothing. After
  * FINALIZE_MAX_ATTEMPTS runs the job finishes without its onComplete, and
  * status says why.
  */
 async function retryFinalize(ctx: Pick<MutationCtx, "db" | "scheduler">, now: number, logLevel: Doc<"config">["logLevel"]) {
-  const stuck = await ctx.db
+  const due = await ctx.db
     .query("work")
-    .withIndex("by_callbackPending", (q) =>
-      q.eq("callbackPending", true).lt("finishedAt", now - FINALIZE_RETRY_AFTER_MS),
-    )
+    .withIndex("by_callbackPending", (q) => q.eq("callbackPending", true).lte("finalizeCheckAt", now))
     .take(FINALIZE_BATCH);
-  for (const work of stuck) {
-    const attempts = (work.finalizeAttempts ?? 1) + 1;
-    await ctx.db.patch("work", work._id, { finalizeAttempts: attempts });
-    await ctx.scheduler.runAfter(0, internal.complete.finalize, {
-      workIds: [work._id],
-      logLevel,
-      ...(attempts > FINALIZE_MAX_ATTEMPTS ? { skipCallback: true } : {}),
-    });
+  for (const work of due) {
+    const call = work.finalizeId === undefined ? null : await ctx.db.system.get("_scheduled_functions", work.finalizeId);
+    const kind = call?.state.kind;
+    if (kind === "pending" || kind === "inProgress") {
+      // Moved on, so that held calls do not keep failed ones out of the batch.
+      await ctx.db.patch("work", work._id, { finalizeCheckAt: now + FINALIZE_RETRY_AFTER_MS });
+      continue;
+    }
+    const runs = (work.finalizeAttempts ?? 1) + 1;
+    await scheduleFinalize(ctx, [work._id], logLevel, now, { runs, skipCallback: runs > FINALIZE_MAX_ATTEMPTS });
   }
 }
 

@@ -105,6 +105,10 @@ export default defineSchema({
     expiresAt: v.optional(v.number()),
     /** Finished by the loop; onComplete is still to be called. */
     callbackPending: v.optional(v.boolean()),
+    /** While callbackPending: the `finalize` call that should run it. */
+    finalizeId: v.optional(v.id("_scheduled_functions")),
+    /** While callbackPending: when the recovery check next looks at that call. */
+    finalizeCheckAt: v.optional(v.number()),
     /** `finalize` runs scheduled for this row so far (recovery retries them). */
     finalizeAttempts: v.optional(v.number()),
     /** What onComplete threw, if it did. */
@@ -123,7 +127,7 @@ export default defineSchema({
     countedDelayed: v.optional(v.boolean()),
   })
     .index("by_expiresAt", ["expiresAt"])
-    .index("by_callbackPending", ["callbackPending", "finishedAt"])
+    .index("by_callbackPending", ["callbackPending", "finalizeCheckAt"])
     .index("by_idempotencyKey", ["idempotencyKey"])
     .index("by_liveKey", ["liveKey"])
     // The oldest due pending job, for `stats` (jobs waiting for a slot, a
