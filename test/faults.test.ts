@@ -1,11 +1,24 @@
 // Injected faults (DESIGN §7, §8): a loop iteration that fails, reports that
-// come twice, late or for a superseded attempt, a report that fails after
-// onComplete ran, a finalize that fails or is held, and a job whose function
-// no longer exists. In each case nothing is lost or doubled and the pool
-// carries on.
+// come twice, late or for a superseded attempt, a report that fails (after
+// onComplete ran, a few times, for longer than the worker retries it, with
+// its delivery held or lost, with scheduling down too), a finalize that fails
+// or is held, and a job whose function no longer exists. In each case
+// nothing is lost or doubled, no success runs again, and the pool carries on.
 import type { FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { DAY, FINALIZE_MAX_ATTEMPTS, LOOP_STALL_MS, MINUTE, RECOVERY_INTERVAL_MS, REPORT_RETRIES, SECOND } from "../src/component/constants.js";
+import {
+  DAY,
+  DELIVERY_CHUNK_BYTES,
+  DELIVERY_MAX_RESULT_BYTES,
+  DELIVERY_WAIT_MS,
+  FINALIZE_MAX_ATTEMPTS,
+  LOOP_STALL_MS,
+  MINUTE,
+  RECOVERY_INTERVAL_MS,
+  REPORT_DIRECT_RETRIES,
+  REPORT_GIVE_UP_MS,
+  SECOND,
+} from "../src/component/constants.js";
 import type { Failpoint, HeldCall } from "../src/component/faults.js";
 import { api, components } from "./fixture/_generated/api.js";
 import { advance, drain, initConvexTest, runUntil, runUntilSettled, snapshot, type Test } from "./setup.js";
@@ -25,16 +38,18 @@ afterEach(() => {
 
 /** Makes the component throw at `point`, `times` times (null: never). */
 function failAt(point: Failpoint | null, times = 1) {
-  let left = times;
-  (globalThis as { __workpoolFailpoint?: (p: Failpoint) => void }).__workpoolFailpoint =
-    point === null
-      ? undefined
-      : (p) => {
-          if (p === point && left > 0) {
-            left -= 1;
-            throw new Error(`injected fault at ${p}`);
-          }
-        };
+  failAtEach(point === null ? {} : { [point]: times });
+}
+
+/** Makes the component throw at each point the given number of times (Infinity: always). */
+function failAtEach(times: Partial<Record<Failpoint, number>>) {
+  const left = { ...times };
+  (globalThis as { __workpoolFailpoint?: (p: Failpoint) => void }).__workpoolFailpoint = (p) => {
+    if ((left[p] ?? 0) > 0) {
+      left[p]! -= 1;
+      throw new Error(`injected fault at ${p}`);
+    }
+  };
 }
 
 /**
@@ -45,6 +60,9 @@ function failAt(point: Failpoint | null, times = 1) {
 function hold(heldFor: ((call: HeldCall) => number) | null) {
   (globalThis as { __workpoolHold?: (call: HeldCall) => number }).__workpoolHold = heldFor ?? undefined;
 }
+
+/** Every direct report of a worker fails (the batch and each retry alone). */
+const EVERY_REPORT = Infinity;
 
 async function completions(t: Test) {
   return await t.run((ctx) => ctx.db.query("completions").collect());
@@ -206,12 +224,10 @@ describe("reports", () => {
     quiet.mockRestore();
   });
 
-  test("a failure whose report keeps failing ends without onComplete, and status keeps its error and errorData", async () => {
+  test("a failure whose report keeps failing is delivered: onComplete gets its error and errorData, and status keeps them", async () => {
     const quiet = vi.spyOn(console, "warn").mockImplementation(() => {});
     const t = initConvexTest();
-    // The batched report and all but the last one-by-one retry fail; the
-    // last try finishes the job without its onComplete.
-    failAt("report:afterSettle", REPORT_RETRIES);
+    failAt("report:afterSettle", EVERY_REPORT);
     const [id] = await t.mutation(api.pools.enqueue, {
       kind: "action",
       args: [{ tag: "r", throws: { kind: "ConvexError", value: { code: "DECLINED" } } }],
@@ -219,7 +235,9 @@ describe("reports", () => {
       callback: "record",
     });
     await drain(t);
-    expect(await completions(t)).toEqual([]);
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [id, { kind: "failed", error: '{"code":"DECLINED"}', errorData: { code: "DECLINED" } }],
+    ]);
     expect(await t.query(api.pools.statusOne, { id: id! })).toEqual({
       state: "finished",
       outcome: "failed",
@@ -227,10 +245,229 @@ describe("reports", () => {
       finishedAt: expect.any(Number),
       error: '{"code":"DECLINED"}',
       errorData: { code: "DECLINED" },
-      onCompleteError: "onComplete could not be run: reporting the result failed",
     });
     expect((await runs(t)).length).toBe(1);
     quiet.mockRestore();
+  });
+});
+
+// DESIGN invariant 12: a transient failure to report a result never loses
+// the result, never skips onComplete and never runs a succeeded attempt
+// again. A worker's report (a mutation it calls, which Convex retries only a
+// few times on conflicts) is retried, then handed to a scheduled `deliver`
+// mutation (which Convex retries until it commits).
+describe("a report that fails", () => {
+  async function enqueueOne(t: Test, job: Record<string, unknown>, callback: "record" | "throw" = "record") {
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [job],
+      options: { retry: { maxAttempts: 3, initialBackoffMs: 100, base: 2 } },
+      poolOptions: { statusTtl: Infinity },
+      callback,
+    });
+    return id!;
+  }
+  /** Silences the warnings and errors these faults log; returns what restores them. */
+  function quiet() {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    return Object.assign(
+      () => {
+        warn.mockRestore();
+        error.mockRestore();
+      },
+      { error },
+    );
+  }
+
+  test("a few times is retried by the worker: the action ran once, onComplete ran once with its return value", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    // The batch and all but the last retry alone fail.
+    failAt("report:afterSettle", REPORT_DIRECT_RETRIES);
+    const id = await enqueueOne(t, { tag: "r", returns: { answer: 42 } });
+    await drain(t);
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [id, { kind: "success", returnValue: { answer: 42 } }],
+    ]);
+    expect((await runs(t)).length).toBe(1);
+    expect(await t.query(api.pools.statusOne, { id })).toEqual({
+      state: "finished",
+      outcome: "success",
+      attempts: 1,
+      finishedAt: expect.any(Number),
+    });
+    // Reported directly: no delivery was needed.
+    expect((await snapshot(t)).scheduledByName["complete:deliver"]).toBeUndefined();
+    restore();
+  });
+
+  test("for longer than the worker retries it is delivered by a scheduled mutation: onComplete once, with the return value", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    failAt("report:afterSettle", EVERY_REPORT);
+    const id = await enqueueOne(t, { tag: "r", returns: { answer: 42 } });
+    await drain(t);
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [id, { kind: "success", returnValue: { answer: 42 } }],
+    ]);
+    expect((await runs(t)).length).toBe(1);
+    expect(await t.query(api.pools.statusOne, { id })).toEqual({
+      state: "finished",
+      outcome: "success",
+      attempts: 1,
+      finishedAt: expect.any(Number),
+    });
+    const s = await snapshot(t);
+    expect(s.scheduledByName["complete:deliver"]).toBe(1);
+    expect(s.work[0]).not.toHaveProperty("callbackResult");
+    expect(s.pendingScheduled).toEqual([]);
+    expect(await t.query(api.pools.stats, {})).toMatchObject({ running: 0, lastHour: { succeeded: 1, failed: 0 } });
+    restore();
+  });
+
+  test("a return value kept in several payload rows reaches onComplete whole, and the rows are deleted", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    failAt("report:afterSettle", EVERY_REPORT);
+    // Bytes fit one document, but their JSON (base64) is a third larger:
+    // kept for onComplete in two payload rows until finalize (held a
+    // moment, to look at them) hands it on.
+    hold((call) => (call === "complete:finalize" ? MINUTE / 2 : 0));
+    const bytes = Math.ceil(0.8 * DELIVERY_CHUNK_BYTES);
+    const id = await enqueueOne(t, { tag: "big", returnsBytes: bytes });
+    await runUntil(t, async () => (await snapshot(t)).work[0]?.callbackPending === true);
+    const kept = await snapshot(t);
+    expect(kept.work[0]!.callbackResult).toEqual({ chunkIds: [expect.any(String), expect.any(String)] });
+    expect(kept.counts.payload).toBe(2);
+    await drain(t);
+    const done = await completions(t);
+    expect(done.map((c) => [c.workId, c.result.kind])).toEqual([[id, "success"]]);
+    const returned = new Uint8Array(done[0]!.result.returnValue as ArrayBuffer);
+    expect(returned.length).toBe(bytes);
+    expect(returned.every((b, i) => b === i % 251)).toBe(true);
+    expect((await runs(t)).length).toBe(1);
+    expect((await snapshot(t)).counts.payload).toBe(0);
+    restore();
+  }, 60_000); // convex-test copies each megabyte many times over
+
+  test("a return value too large to deliver fails the job, saying so, and does not run it again", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    failAt("report:afterSettle", EVERY_REPORT);
+    const id = await enqueueOne(t, { tag: "huge", returnsChars: DELIVERY_MAX_RESULT_BYTES + 1 });
+    await drain(t);
+    const done = await completions(t);
+    expect(done.map((c) => [c.workId, c.result.kind])).toEqual([[id, "failed"]]);
+    expect(done[0]!.result.error).toMatch(/^the job succeeded, but its return value \(\d+ bytes\) could not be reported/);
+    expect((await runs(t)).length).toBe(1);
+    restore();
+  }, 60_000); // an 8 MiB return value, copied many times over by convex-test
+
+  test("that did commit, though the worker saw it fail, is delivered again and ignored: one outcome, counted once, one onComplete", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    // Every report commits, and the worker sees each fail.
+    failAt("worker:afterReport", EVERY_REPORT);
+    const id = await enqueueOne(t, { tag: "dup", returns: "once" });
+    await drain(t);
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [id, { kind: "success", returnValue: "once" }],
+    ]);
+    expect((await runs(t)).length).toBe(1);
+    const s = await snapshot(t);
+    // The worker retried, then scheduled a delivery, which found the job settled.
+    expect(s.scheduledByName["complete:deliver"]).toBe(1);
+    expect(s.scheduledByName["complete:finalize"]).toBeUndefined();
+    expect(await t.query(api.pools.stats, {})).toMatchObject({ running: 0, lastHour: { succeeded: 1, failed: 0 } });
+    expect(await t.query(api.pools.statusOne, { id })).toMatchObject({ outcome: "success", attempts: 1 });
+    restore();
+  });
+
+  test("whose delivery Convex holds past several recovery checks: the attempt is not failed, and the late delivery settles it", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    failAt("report:afterSettle", EVERY_REPORT);
+    const heldFor = 3 * RECOVERY_INTERVAL_MS;
+    hold((call) => (call === "complete:deliver" ? heldFor : 0));
+    const id = await enqueueOne(t, { tag: "late", returns: "late but whole" });
+    // The worker ended within seconds; its delivery is still pending when
+    // recovery looks, a minute and two minutes in.
+    await runUntil(t, () => Promise.resolve(Date.now() >= T0 + 2 * RECOVERY_INTERVAL_MS));
+    expect(await t.query(api.pools.statusOne, { id })).toEqual({ state: "running", previousAttempts: 0 });
+    const waiting = await snapshot(t);
+    expect(waiting.pendingScheduled.map((p) => p.name)).toContain("complete:deliver");
+    expect(waiting.pendingScheduled.map((p) => p.name)).not.toContain("worker:runActions");
+    expect(waiting.scheduledByName["loop:watchdog"]).toBeGreaterThanOrEqual(2);
+    await drain(t);
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [id, { kind: "success", returnValue: "late but whole" }],
+    ]);
+    expect((await runs(t)).length).toBe(1);
+    expect(await t.query(api.pools.statusOne, { id })).toMatchObject({ outcome: "success", attempts: 1 });
+    restore();
+  });
+
+  test("whose delivery never arrives: the attempt fails DELIVERY_WAIT_MS after it started, and retries", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    // The first attempt's reports and its delivery fail; the retry reports.
+    failAtEach({ "report:afterSettle": 1 + REPORT_DIRECT_RETRIES, "deliver:afterSettle": 1 });
+    const id = await enqueueOne(t, { tag: "lost" });
+    await runUntil(t, async () => (await completions(t)).length === 1);
+    const [done] = await completions(t);
+    expect(done!.result).toMatchObject({ kind: "success" });
+    expect(done!.at - T0).toBeGreaterThanOrEqual(DELIVERY_WAIT_MS);
+    expect(done!.at - T0).toBeLessThanOrEqual(DELIVERY_WAIT_MS + 3 * RECOVERY_INTERVAL_MS);
+    expect((await runs(t)).length).toBe(2);
+    expect(await t.query(api.pools.statusOne, { id })).toMatchObject({ outcome: "success", attempts: 2 });
+    restore();
+  }, 60_000); // steps through six hours of recovery checks, one a minute
+
+  test("with an onComplete that always throws: the delivery settles the job, the callback's error is in status, and the pool goes on", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    failAt("report:afterSettle", EVERY_REPORT);
+    const id = await enqueueOne(t, { tag: "bad-callback", returns: 1 }, "throw");
+    const next = await enqueueOne(t, { tag: "next", returns: 2 });
+    await drain(t);
+    expect(await t.query(api.pools.statusOne, { id })).toEqual({
+      state: "finished",
+      outcome: "success",
+      attempts: 1,
+      finishedAt: expect.any(Number),
+      onCompleteError: expect.stringContaining("onComplete failed on purpose"),
+    });
+    // The throwing callback's write rolled back; the next job's stands.
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [next, { kind: "success", returnValue: 2 }],
+    ]);
+    expect((await runs(t)).map((r) => r.tag).sort()).toEqual(["bad-callback", "next"]);
+    // Run once, not retried: its throw was caught, the finalize committed.
+    expect((await snapshot(t)).scheduledByName["complete:finalize"]).toBe(2);
+    restore();
+  });
+
+  test("while scheduling fails too (an outage), the worker gives up after REPORT_GIVE_UP_MS and recovery fails the attempt", async () => {
+    const restore = quiet();
+    const t = initConvexTest();
+    failAtEach({ "report:afterSettle": EVERY_REPORT, "worker:scheduleDelivery": EVERY_REPORT });
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "action",
+      args: [{ tag: "outage" }],
+      poolOptions: { statusTtl: Infinity },
+      callback: "record",
+    });
+    await runUntil(t, async () => (await t.query(api.pools.statusOne, { id: id! })).state === "finished");
+    expect(Date.now() - T0).toBeGreaterThanOrEqual(REPORT_GIVE_UP_MS);
+    expect(restore.error.mock.calls.flat().join(" ")).toContain('"event":"reportLost"');
+    failAt(null);
+    await drain(t);
+    expect((await completions(t)).map((c) => [c.workId, c.result])).toEqual([
+      [id, { kind: "failed", error: "the worker running this job failed before reporting a result" }],
+    ]);
+    expect((await runs(t)).length).toBe(1);
+    restore();
   });
 });
 

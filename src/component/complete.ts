@@ -2,13 +2,21 @@
 // applies the decision to the job's row, runs onComplete, and tells the loop
 // the slot is free (a pendingCompletion row). It owns the `report` mutation
 // that action workers call, the helper the mutation worker calls in its own
-// transaction, and `finalize`, which runs onComplete for jobs the loop ended
-// (canceled while pending, recovered after their worker died).
-import { v, type Infer } from "convex/values";
+// transaction, `deliver`, the scheduled mutation that carries a result whose
+// report failed, and `finalize`, which runs onComplete for jobs finished
+// without it: by the loop (canceled while pending, recovered after their
+// worker died) or by a delivery.
+import { convexToJson, jsonToConvex, v, type Infer, type Value } from "convex/values";
 import type { FunctionHandle } from "convex/server";
 import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transitions.js";
 import { rankOf } from "./core/plan.js";
-import { FINALIZE_RETRY_AFTER_MS, KEPT_ERROR_DATA_MAX_BYTES, KEPT_ERROR_MAX_BYTES } from "./constants.js";
+import {
+  DELIVERY_CHUNK_BYTES,
+  FINALIZE_RETRY_AFTER_MS,
+  INLINE_VALUE_MAX_BYTES,
+  KEPT_ERROR_DATA_MAX_BYTES,
+  KEPT_ERROR_MAX_BYTES,
+} from "./constants.js";
 import { cutText } from "./core/text.js";
 import { errorMessage } from "./errors.js";
 import { releaseKey } from "./keys.js";
@@ -38,12 +46,6 @@ export const vReport = v.object({
   workId: v.id("work"),
   attempt: v.number(),
   result: vAttemptResult,
-  /**
-   * Set by a worker whose earlier reports of this result failed: finish the
-   * job without calling onComplete, recording why (the callback is what
-   * kept failing, e.g. by outgrowing a transaction).
-   */
-  skipCallback: v.optional(v.string()),
 });
 export type Report = Infer<typeof vReport>;
 
@@ -112,7 +114,7 @@ export async function writeOutcome(
   db: MutationCtx["db"],
   work: Doc<"work">,
   outcome: { result: RunResult; attempts: number; now: number },
-  extra: { callbackPending?: boolean; onCompleteError?: string },
+  extra: { callbackPending?: boolean; callbackResult?: KeptResult; onCompleteError?: string },
   by: Queuer,
 ): Promise<{ expiresAt?: number }> {
   await deletePayload(db, work.argsPayloadId);
@@ -136,6 +138,7 @@ export async function writeOutcome(
     finishedAt: now,
     ...(expiresAt !== undefined ? { expiresAt } : {}),
     ...(extra.callbackPending ? { callbackPending: true } : { callbackPending: undefined }),
+    ...(extra.callbackResult !== undefined ? { callbackResult: extra.callbackResult } : {}),
     ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
   });
   await releaseKey(db, work, by);
@@ -153,11 +156,45 @@ function withoutFields<T extends object, K extends keyof T>(obj: T, keys: K[]): 
   return copy;
 }
 
+type KeptResult = NonNullable<Doc<"work">["callbackResult"]>;
+
 /**
- * Schedules `finalize` for rows the loop finished with their onComplete
- * pending, and records the call on each row (finalizeId), so that the
- * recovery check can tell a call Convex still holds from one that failed
- * (loop.ts#retryFinalize).
+ * Keeps a result for `finalize` (callbackResult): inline when small, else
+ * as its JSON text's bytes in payload rows of at most DELIVERY_CHUNK_BYTES,
+ * so a return value larger than one document (up to
+ * DELIVERY_MAX_RESULT_BYTES) is kept whole.
+ */
+export async function keepResult(db: MutationCtx["db"], result: RunResult): Promise<KeptResult> {
+  if (sizeOf(result) <= INLINE_VALUE_MAX_BYTES) return { inline: result };
+  const bytes = new TextEncoder().encode(JSON.stringify(convexToJson(result as Value)));
+  const chunkIds: Id<"payload">[] = [];
+  for (let at = 0; at < bytes.length; at += DELIVERY_CHUNK_BYTES) {
+    chunkIds.push(await db.insert("payload", { value: bytes.slice(at, at + DELIVERY_CHUNK_BYTES).buffer }));
+  }
+  return { chunkIds };
+}
+
+async function loadResult(db: MutationCtx["db"], kept: KeptResult): Promise<RunResult> {
+  if (kept.chunkIds === undefined) return kept.inline as RunResult;
+  const chunks: Uint8Array[] = [];
+  for (const id of kept.chunkIds) chunks.push(new Uint8Array((await loadValue(db, undefined, id)) as ArrayBuffer));
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return jsonToConvex(JSON.parse(new TextDecoder().decode(bytes)) as Parameters<typeof jsonToConvex>[0]) as RunResult;
+}
+
+async function deleteResult(db: MutationCtx["db"], kept: KeptResult | undefined): Promise<void> {
+  for (const id of kept?.chunkIds ?? []) await deletePayload(db, id);
+}
+
+/**
+ * Schedules `finalize` for rows finished with their onComplete pending, and
+ * records the call on each row (finalizeId), so that the recovery check can
+ * tell a call Convex still holds from one that failed (loop.ts#retryFinalize).
  * `retry`: a run after one that failed; past FINALIZE_MAX_ATTEMPTS runs it
  * finishes without the onComplete.
  */
@@ -201,20 +238,28 @@ async function requeue(
 
 /**
  * Settles the reported attempts, each in this transaction: retry or finish,
- * with onComplete run inline. Reports for an attempt that is not the job's
- * current running one (late, duplicate, or superseded by recovery) are
- * ignored. Frees the slots with one pendingCompletion row and wakes the loop.
+ * with onComplete run inline, or (`deferCallbacks`, for a scheduled
+ * delivery) left to a `finalize` call with the result kept on the row.
+ * Reports for an attempt that is not the job's current running one (late,
+ * duplicate, or superseded by recovery) are ignored. Frees the slots with
+ * one pendingCompletion row and wakes the loop.
  */
 export async function settleReports(
   ctx: Pick<MutationCtx, "db" | "scheduler" | "runMutation">,
   reports: Report[],
   logger: Logger,
-  /** Rows the caller already read in this transaction (saves a read). */
-  known?: Doc<"work">,
+  options: {
+    /** A row the caller already read in this transaction (saves a read). */
+    known?: Doc<"work">;
+    /** Schedule onCompletes in `finalize`, with this log level, instead of running them here. */
+    deferCallbacks?: { logLevel: LogLevel };
+  } = {},
 ): Promise<void> {
+  const { known, deferCallbacks } = options;
   const now = Date.now();
   const tally = emptyTally();
   const items: { workId: Id<"work">; attempt: number }[] = [];
+  const toFinalize: Id<"work">[] = [];
   let expiresAt: number | undefined;
   for (const report of reports) {
     const work = known?._id === report.workId ? known : await ctx.db.get("work", report.workId);
@@ -233,17 +278,15 @@ export async function settleReports(
       });
       continue;
     }
-    let onCompleteError: string | undefined = report.skipCallback;
-    if (report.skipCallback === undefined && wantsCallback(work.onComplete, s.result.kind)) {
-      onCompleteError = await runOnComplete(ctx, work, s.result, logger);
+    const callback = wantsCallback(work.onComplete, s.result.kind);
+    let extra: Parameters<typeof writeOutcome>[3] = {};
+    if (callback && deferCallbacks) {
+      extra = { callbackPending: true, callbackResult: await keepResult(ctx.db, s.result) };
+      toFinalize.push(work._id);
+    } else if (callback) {
+      extra = { onCompleteError: await runOnComplete(ctx, work, s.result, logger) };
     }
-    const written = await writeOutcome(
-      ctx.db,
-      work,
-      { result: s.result, attempts: s.attempts, now },
-      { onCompleteError },
-      "writer",
-    );
+    const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, extra, "writer");
     expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
       workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts,
@@ -251,7 +294,7 @@ export async function settleReports(
     });
   }
   if (items.length === 0) return;
-  failpoint("report:afterSettle");
+  if (deferCallbacks && toFinalize.length > 0) await scheduleFinalize(ctx, toFinalize, deferCallbacks.logLevel, now);
   await ctx.db.insert("pendingCompletion", {
     items,
     ...tally,
@@ -267,13 +310,33 @@ export const report = internalMutation({
   returns: v.null(),
   handler: async (ctx, { reports, logLevel }) => {
     await settleReports(ctx, reports, createLogger(logLevel));
+    failpoint("report:afterSettle");
     return null;
   },
 });
 
 /**
- * Runs onComplete for jobs the loop finished (callbackPending), each once:
- * the flag is cleared in the same transaction as the call.
+ * A result whose report failed, scheduled by its worker: Convex retries a
+ * scheduled mutation until it commits, so the result is not lost. It
+ * settles the attempt like a report but leaves onComplete to `finalize`, so
+ * that its transaction stays small and does not depend on the callback: an
+ * onComplete that outgrows a transaction cannot fail the delivery. Late or
+ * duplicate (the report it replaces did commit): ignored, like a report.
+ */
+export const deliver = internalMutation({
+  args: { report: vReport, logLevel: vLogLevel },
+  returns: v.null(),
+  handler: async (ctx, { report, logLevel }) => {
+    await settleReports(ctx, [report], createLogger(logLevel), { deferCallbacks: { logLevel } });
+    failpoint("deliver:afterSettle");
+    return null;
+  },
+});
+
+/**
+ * Runs onComplete for jobs finished without it (callbackPending: by the
+ * loop, or by a delivery), each once: the flag is cleared in the same
+ * transaction as the call.
  */
 export const finalize = internalMutation({
   args: {
@@ -289,20 +352,11 @@ export const finalize = internalMutation({
     for (const workId of workIds) {
       const work = await ctx.db.get("work", workId);
       if (!work?.callbackPending || work.outcome === undefined) continue;
-      // The loop ends jobs as canceled, or failed by recovery (no errorData
-      // then, but a kept one is passed on all the same).
-      const result: RunResult =
-        work.outcome === "failed"
-          ? {
-              kind: "failed",
-              error: work.error ?? "",
-              ...(work.errorData !== undefined ? { errorData: work.errorData } : {}),
-            }
-          : { kind: "canceled" };
       const onCompleteError = skipCallback
         ? `onComplete could not be run: its transaction failed ${(work.finalizeAttempts ?? 1) - 1} times`
-        : await runOnComplete(ctx, work, result, logger);
+        : await runOnComplete(ctx, work, await callbackResultOf(ctx.db, work), logger);
       failpoint("finalize:afterCallback");
+      await deleteResult(ctx.db, work.callbackResult);
       if (work.statusTtl === 0) {
         await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
         await ctx.db.delete("work", work._id);
@@ -311,6 +365,7 @@ export const finalize = internalMutation({
       const expiresAt = expiryOf(work.finishedAt ?? Date.now(), work.statusTtl);
       await ctx.db.patch("work", work._id, {
         callbackPending: undefined,
+        callbackResult: undefined,
         finalizeId: undefined,
         finalizeCheckAt: undefined,
         finalizeAttempts: undefined,
@@ -335,6 +390,24 @@ export const finalize = internalMutation({
     return null;
   },
 });
+
+/**
+ * What onComplete gets from `finalize`: the result a delivery kept, or, for
+ * a job the loop ended, canceled or failed by recovery (no errorData then,
+ * but a kept one is passed on all the same).
+ */
+async function callbackResultOf(db: MutationCtx["db"], work: Doc<"work">): Promise<RunResult> {
+  if (work.callbackResult !== undefined) return await loadResult(db, work.callbackResult);
+  if (work.outcome === "failed") {
+    return {
+      kind: "failed",
+      error: work.error ?? "",
+      ...(work.errorData !== undefined ? { errorData: work.errorData } : {}),
+    };
+  }
+  if (work.outcome === "canceled") return { kind: "canceled" };
+  throw new Error(`workpool invariant: job ${work._id} succeeded but no result was kept for its onComplete`);
+}
 
 /**
  * Settling done by the loop (cancel of a pending job, recovery). onComplete

@@ -136,8 +136,44 @@ export const FINALIZE_MAX_ATTEMPTS = 3;
 export const REPORT_FLUSH_ITEMS = 64;
 /** Bytes of return values a worker reports in one mutation at most. */
 export const REPORT_FLUSH_BYTES = 4 * MIB;
-/** Times a worker retries a failed report before leaving it to recovery. */
-export const REPORT_RETRIES = 3;
+/**
+ * After a report fails (Convex has already retried its conflicts four
+ * times), the worker reports each of its results alone this many more times
+ * before it hands the result to a scheduled delivery.
+ */
+export const REPORT_DIRECT_RETRIES = 3;
+/**
+ * A worker's wait before its first retry of a report (or of scheduling a
+ * delivery), doubling with each retry, jittered like job retries: the three
+ * direct retries span about 1.75 s.
+ */
+export const REPORT_RETRY_INITIAL_MS = 250;
+/** The longest wait between a worker's tries of scheduling a delivery. */
+export const REPORT_RETRY_MAX_MS = 10 * SECOND;
+/**
+ * A worker that could not schedule a delivery for this long (an outage of
+ * the deployment) gives up on that result and ends with an error, so that
+ * the recovery check fails the attempts it still holds. Within Convex's
+ * 10-minute action limit, with room for the jobs' own run time.
+ */
+export const REPORT_GIVE_UP_MS = 5 * MINUTE;
+/**
+ * A worker that ended without error has reported each result or handed it
+ * to a scheduled delivery, which Convex may hold for a long time (a call
+ * that hits a system error is retried with backoff of up to 2 hours). The
+ * recovery check waits this long after the attempt started before it
+ * fails such an attempt: three of Convex's longest backoffs.
+ */
+export const DELIVERY_WAIT_MS = 6 * HOUR;
+/**
+ * Largest result a scheduled delivery carries: it stores the result for
+ * onComplete in its transaction (16 MiB of writes), in payload rows of
+ * DELIVERY_CHUNK_BYTES. A larger return value whose report failed is
+ * delivered as a failure that says so.
+ */
+export const DELIVERY_MAX_RESULT_BYTES = 8 * MIB;
+/** A stored result is split into payload rows of at most this many bytes. */
+export const DELIVERY_CHUNK_BYTES = MAX_VALUE_BYTES;
 
 /**
  * While jobs run, the loop checks them against the scheduler this often, so

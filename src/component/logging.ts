@@ -13,7 +13,9 @@ export type WorkpoolEvent =
   | "report"
   | "recovered"
   | "loopRestarted"
-  | "onCompleteFailed";
+  | "onCompleteFailed"
+  | "reportDeferred"
+  | "reportLost";
 
 export type Logger = {
   level: LogLevel;

@@ -142,7 +142,7 @@ export const main = internalMutation({
           backlogNow = true;
           break;
         }
-        const reason = await lostWorker(ctx.db, entry);
+        const reason = await lostWorker(ctx.db, entry, now);
         if (reason === null) continue;
         // Counted whether or not it is settled here (its report may be on
         // the way), so the rows read per iteration stay bounded.

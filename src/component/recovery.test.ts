@@ -1,7 +1,9 @@
-// lostWorker's reading of each scheduler state. The "failed" state cannot be
-// produced end to end under convex-test (it refuses to start a function
-// whose state is not pending), so each state is checked here directly.
+// lostWorker's reading of each scheduler state (and, for a worker that ended
+// without error, of the time since its attempt started). Not every state can
+// be produced end to end under convex-test (it refuses to start a function
+// whose state is not pending), so each is checked here directly.
 import { describe, expect, test } from "vitest";
+import { DELIVERY_WAIT_MS } from "./constants.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 
@@ -26,10 +28,17 @@ describe("lostWorker", () => {
     ["inProgress", null],
     ["failed", "the worker running this job failed before reporting a result"],
     ["canceled", "the worker running this job was canceled before it reported a result"],
-    ["success", "the worker running this job ended without reporting its result"],
     [null, "the worker running this job disappeared before reporting a result"],
   ])("a worker in state %s → %s", async (state, reason) => {
-    expect(await lostWorker(dbWith(state), entry)).toBe(reason);
+    expect(await lostWorker(dbWith(state), entry, entry.startedAt + DELIVERY_WAIT_MS)).toBe(reason);
+  });
+
+  test("a worker that ended without error has a delivery on the way: its attempt is lost only DELIVERY_WAIT_MS after it started", async () => {
+    expect(await lostWorker(dbWith("success"), entry, entry.startedAt + 1)).toBeNull();
+    expect(await lostWorker(dbWith("success"), entry, entry.startedAt + DELIVERY_WAIT_MS - 1)).toBeNull();
+    expect(await lostWorker(dbWith("success"), entry, entry.startedAt + DELIVERY_WAIT_MS)).toBe(
+      "the worker running this job ended, but its result did not arrive within 6 hours",
+    );
   });
 });
 

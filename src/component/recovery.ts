@@ -1,7 +1,8 @@
 // Finds running jobs whose worker is gone (its scheduled function failed, was
-// canceled, or vanished, or it ended without reporting) and fails their
-// attempt, so that nothing stays "running" forever. Called by the loop every
-// RECOVERY_INTERVAL_MS while jobs run.
+// canceled, or vanished, or it ended and its result never arrived) and fails
+// their attempt, so that nothing stays "running" forever. Called by the loop
+// every RECOVERY_INTERVAL_MS while jobs run.
+import { DELIVERY_WAIT_MS, HOUR } from "./constants.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
 
@@ -11,6 +12,7 @@ export type RunningEntry = Doc<"poolState">["running"][number];
 export async function lostWorker(
   db: MutationCtx["db"],
   entry: RunningEntry,
+  now: number,
 ): Promise<string | null> {
   const scheduled = await db.system.get("_scheduled_functions", entry.scheduledId);
   const kind = scheduled?.state.kind;
@@ -21,7 +23,12 @@ export async function lostWorker(
     case "canceled":
       return "the worker running this job was canceled before it reported a result";
     case "success":
-      return "the worker running this job ended without reporting its result";
+      // A worker ends without error only once each result was reported or
+      // handed to a scheduled delivery (worker.ts, Reporter), which Convex
+      // may hold for hours: failing the attempt now could run a success
+      // again. Only a delivery that never came, in DELIVERY_WAIT_MS, counts.
+      if (now - entry.startedAt < DELIVERY_WAIT_MS) return null;
+      return `the worker running this job ended, but its result did not arrive within ${DELIVERY_WAIT_MS / HOUR} hours`;
     default:
       return "the worker running this job disappeared before reporting a result";
   }
@@ -34,4 +41,3 @@ export async function lostWorker(
 export function stillRunning(work: Doc<"work"> | null, entry: RunningEntry): work is Doc<"work"> {
   return work !== null && work.state === "running" && work.attempts === entry.attempt;
 }
-

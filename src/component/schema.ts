@@ -6,8 +6,10 @@
 //   due in, so it writes no document another enqueue writes;
 // - cancel flags the job's `work` row and, for a pending job, inserts
 //   `pendingCancelation`;
-// - completion writes its own job's `work` row, inserts `pendingCompletion`,
-//   and `pendingStart` for a retry or for the next job of a finished key;
+// - completion (a report, or a scheduled delivery) writes its own job's
+//   `work` row, inserts `pendingCompletion`, `pendingStart` for a retry or
+//   for the next job of a finished key, and `payload` for a result kept for
+//   onComplete;
 // - the loop alone writes `poolState` and `startQueue`, consumes the
 //   `pending*` queues (reading writers' rows only up to its snapshot: see
 //   pendingStart), moves `work` rows from pending to running, counts the
@@ -103,8 +105,19 @@ export default defineSchema({
     finishedAt: v.optional(v.number()),
     /** finishedAt + statusTtl; the row is deleted after it. */
     expiresAt: v.optional(v.number()),
-    /** Finished by the loop; onComplete is still to be called. */
+    /**
+     * Finished by the loop or by a scheduled delivery; onComplete is still
+     * to be called, by `finalize`.
+     */
     callbackPending: v.optional(v.boolean()),
+    /**
+     * While callbackPending after a scheduled delivery: the result
+     * onComplete gets (all of it: `error` and `errorData` above are cut),
+     * inline if small, else encoded in payload rows (complete.ts#keepResult).
+     */
+    callbackResult: v.optional(
+      v.object({ inline: v.optional(v.any()), chunkIds: v.optional(v.array(v.id("payload"))) }),
+    ),
     /** While callbackPending: the `finalize` call that should run it. */
     finalizeId: v.optional(v.id("_scheduled_functions")),
     /** While callbackPending: when the recovery check next looks at that call. */

@@ -4,7 +4,9 @@
 //
 // - runActions: one action runs a group of action and query jobs the loop
 //   started together, each concurrently, and reports results in batched
-//   flushes as they arrive, so a slot is freed as soon as its job ends. A
+//   flushes as they arrive, so a slot is freed as soon as its job ends; a
+//   result whose report keeps failing goes by a scheduled delivery (see
+//   Reporter), so that it is neither lost nor run again. A
 //   query job runs here, from an action, so that it reads at a snapshot of
 //   its own: inside a mutation its reads would join that mutation's read set,
 //   and a query scanning a busy table would keep the mutation retrying while
@@ -14,11 +16,21 @@
 //   commit together, or not at all).
 import { v } from "convex/values";
 import type { FunctionHandle } from "convex/server";
-import { MAX_VALUE_BYTES, REPORT_FLUSH_BYTES, REPORT_FLUSH_ITEMS, REPORT_RETRIES } from "./constants.js";
+import {
+  DELIVERY_MAX_RESULT_BYTES,
+  MAX_VALUE_BYTES,
+  REPORT_DIRECT_RETRIES,
+  REPORT_FLUSH_BYTES,
+  REPORT_FLUSH_ITEMS,
+  REPORT_GIVE_UP_MS,
+  SECOND,
+} from "./constants.js";
+import { reportRetryMs } from "./core/backoff.js";
 import { errorDataOf, errorMessage, isNonRetryableError } from "./errors.js";
+import { failpoint, heldMs, pause } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { loadValue, sizeOf } from "./payload.js";
-import { settleReports, type Report } from "./complete.js";
+import { keptError, settleReports, type Report } from "./complete.js";
 import { vLogLevel, type LogLevel } from "./validators.js";
 import { internal } from "./_generated/api.js";
 import { internalAction, internalMutation, type ActionCtx } from "./_generated/server.js";
@@ -99,6 +111,13 @@ export const runActions = internalAction({
         await reporter.add({ workId: job.workId, attempt: job.attempt, result });
       }),
     );
+    if (reporter.lost > 0) {
+      // Ending with an error is what tells the recovery check that this
+      // worker's attempts still running will never be reported.
+      throw new Error(
+        `workpool: ${reporter.lost} result(s) could neither be reported nor handed to a scheduled delivery for ${REPORT_GIVE_UP_MS / SECOND} s`,
+      );
+    }
     return null;
   },
 });
@@ -106,14 +125,18 @@ export const runActions = internalAction({
 /**
  * Batches a worker's reports: the first result is sent at once; results that
  * arrive while a report is in flight go together in the next one. A report
- * that fails is retried one result at a time, and the last try finishes the
- * job without its onComplete (the usual culprit), so one bad callback cannot
- * hold other jobs' results hostage. A result that still cannot be reported
- * is left to recovery, which fails the attempt.
+ * that fails is retried one result at a time (so one result cannot hold the
+ * others hostage), REPORT_DIRECT_RETRIES times with backoff; a result that
+ * still is not reported is handed to a scheduled `deliver` mutation, which
+ * Convex retries until it commits. Only a result whose delivery cannot even
+ * be scheduled for REPORT_GIVE_UP_MS (an outage) is `lost`: the worker then
+ * ends with an error, and the recovery check fails that attempt.
  */
 class Reporter {
   private queue: { report: Report; done: () => void }[] = [];
   private flushing: Promise<void> | null = null;
+  /** Results neither reported nor handed to a delivery. */
+  lost = 0;
 
   constructor(
     private ctx: ActionCtx,
@@ -152,29 +175,81 @@ class Reporter {
   }
 
   private async send(reports: Report[]): Promise<void> {
+    const failed = await this.report(reports);
+    if (failed === null) return;
+    this.logger.warn(`reporting ${reports.length} result(s) failed; retrying each alone`, failed);
+    await Promise.all(reports.map((report) => this.sendAlone(report)));
+  }
+
+  /** Runs the `report` mutation; returns why it failed, or null if it committed. */
+  private async report(reports: Report[]): Promise<string | null> {
     try {
       await this.ctx.runMutation(internal.complete.report, { reports, logLevel: this.logLevel });
-      return;
+      failpoint("worker:afterReport");
+      return null;
     } catch (e) {
-      this.logger.warn("reporting results failed; retrying one by one", errorMessage(e));
-    }
-    for (const report of reports) {
-      for (let attempt = 1; attempt <= REPORT_RETRIES; attempt++) {
-        const last = attempt === REPORT_RETRIES;
-        try {
-          const sent = last
-            ? { ...report, skipCallback: "onComplete could not be run: reporting the result failed" }
-            : report;
-          await this.ctx.runMutation(internal.complete.report, { reports: [sent], logLevel: this.logLevel });
-          break;
-        } catch (e) {
-          if (last) {
-            this.logger.error("could not report a result; recovery will fail the attempt", report.workId, errorMessage(e));
-          }
-        }
-      }
+      return errorMessage(e);
     }
   }
+
+  private async sendAlone(report: Report): Promise<void> {
+    let failed: string | null = null;
+    for (let retry = 1; retry <= REPORT_DIRECT_RETRIES; retry++) {
+      await pause(reportRetryMs(retry, Math.random));
+      failed = await this.report([report]);
+      if (failed === null) return;
+    }
+    // If one of those reports did commit after all (its reply was lost),
+    // the delivery finds the attempt settled and does nothing.
+    const delivered = forDelivery(report);
+    const since = Date.now();
+    for (let retry = 1; ; retry++) {
+      try {
+        failpoint("worker:scheduleDelivery");
+        await this.ctx.scheduler.runAfter(heldMs("complete:deliver"), internal.complete.deliver, {
+          report: delivered,
+          logLevel: this.logLevel,
+        });
+        this.logger.event("WARN", "reportDeferred", {
+          workId: report.workId,
+          attempt: report.attempt,
+          error: keptError(failed ?? ""),
+        });
+        return;
+      } catch (e) {
+        if (Date.now() - since >= REPORT_GIVE_UP_MS) {
+          this.lost += 1;
+          this.logger.event("ERROR", "reportLost", {
+            workId: report.workId,
+            attempt: report.attempt,
+            error: keptError(errorMessage(e)),
+          });
+          return;
+        }
+      }
+      await pause(reportRetryMs(retry, Math.random));
+    }
+  }
+}
+
+/**
+ * The report a scheduled delivery carries: the result itself, unless it is
+ * a return value too large for a delivery to keep for onComplete; then a
+ * failure that says so (not retried: the job did succeed once).
+ */
+function forDelivery(report: Report): Report {
+  const bytes = resultBytes(report.result);
+  if (report.result.kind !== "success" || bytes <= DELIVERY_MAX_RESULT_BYTES) return report;
+  return {
+    ...report,
+    result: {
+      kind: "failed",
+      error:
+        `the job succeeded, but its return value (${bytes} bytes) could not be reported, ` +
+        `and is above the ${DELIVERY_MAX_RESULT_BYTES} bytes a delayed delivery carries`,
+      nonRetryable: true,
+    },
+  };
 }
 
 export const runMutation = internalMutation({
@@ -207,7 +282,7 @@ export const runMutation = internalMutation({
       result = failure(e, job, logger);
     }
     // The user's function cannot write our tables, so `work` is still current.
-    await settleReports(ctx, [{ workId: job.workId, attempt: job.attempt, result }], logger, work);
+    await settleReports(ctx, [{ workId: job.workId, attempt: job.attempt, result }], logger, { known: work });
     return null;
   },
 });

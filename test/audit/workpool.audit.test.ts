@@ -33,6 +33,7 @@ export const OUR_KINDS: KindOf = kindsByFunction({
   "loop:main": "loop",
   "loop:watchdog": "watchdog",
   "complete:report": "report",
+  "complete:deliver": "report",
   "complete:finalize": "finalize",
   "worker:runMutation": "report",
   "config:update": "config",

@@ -4,7 +4,7 @@
 // failure (retry or finish) is transitions.test.ts's.
 import { describe, expect, test } from "vitest";
 import { DEFAULT_RETRY_BEHAVIOR, type RetryBehavior } from "../validators.js";
-import { backoffMs, nominalBackoffMs } from "./backoff.js";
+import { backoffMs, nominalBackoffMs, reportRetryMs } from "./backoff.js";
 
 /**
  * A table test titled by a sentence built from each row (vitest's `$field`
@@ -174,5 +174,33 @@ describe("jitter", () => {
       return 0.3;
     });
     expect(calls).toBe(1);
+  });
+});
+
+describe("a worker's waits before it reports again", () => {
+  eachCase(
+    [
+      { retry: 1, waitMs: 250 },
+      { retry: 2, waitMs: 500 },
+      { retry: 3, waitMs: 1000 },
+      { retry: 4, waitMs: 2000 },
+      { retry: 6, waitMs: 8000 },
+      { retry: 7, waitMs: 10_000 },
+      { retry: 20, waitMs: 10_000 },
+    ],
+    (c) => `retry ${c.retry} waits ${c.waitMs} ms before jitter (doubling from 250 ms, at most 10 s)`,
+    ({ retry, waitMs }) => {
+      expect(reportRetryMs(retry, () => 0.5)).toBe(waitMs);
+    },
+  );
+
+  test("the jitter is the job retries' one: [0.5, 1.5) × the wait", () => {
+    expect(reportRetryMs(3, () => 0)).toBe(500);
+    const random = seeded(99);
+    for (let i = 0; i < 1000; i++) {
+      const wait = reportRetryMs(2, random);
+      expect(wait).toBeGreaterThanOrEqual(250);
+      expect(wait).toBeLessThan(750);
+    }
   });
 });
