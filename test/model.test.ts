@@ -4,8 +4,11 @@
 // changes (pause, lower, raise), clock advances and faults: a loop call
 // that fails at any of its failpoints, after which the pool must be going
 // again within RESUME_BOUND_MS (every completion taken in; with a slot
-// free, no due job left in a queue). Each sequence drives the real component through convex-test
-// and a small reference model side by side.
+// free, no due job left in a queue); and report faults (the next few
+// reports of action workers fail, or commit while the worker sees them
+// fail: invariant 12 says neither changes any outcome). Each sequence
+// drives the real component through convex-test and a small reference model
+// side by side.
 //
 // After every step: running ≤ the cap in force (jobs in flight when the cap
 // is lowered may finish); each job's status equals what the model derives
@@ -59,9 +62,12 @@ type Op =
   | { op: "cancel"; pick: number }
   | { op: "cancelAll" }
   | { op: "cap"; cap: number }
+  | { op: "reportFaults"; point: ReportFault; times: number }
   | { op: "advance"; ms: number }
   | { op: "loopFault"; point: LoopFailpoint };
 type LoopFailpoint = Extract<Failpoint, `loop:${string}`>;
+/** A report that fails (rolls back), or commits while its worker sees it fail. */
+type ReportFault = Extract<Failpoint, "report:afterSettle" | "worker:afterReport">;
 
 const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
   op: fc.constant("enqueue" as const),
@@ -89,6 +95,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant("cancel" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: "cancelAll" as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("cap" as const), cap: fc.constantFrom(0, 1, 2, 4) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("reportFaults" as const),
+      point: fc.constantFrom<ReportFault>("report:afterSettle", "worker:afterReport"),
+      // Up to 4 are retried by the worker itself; more go by a scheduled delivery.
+      times: fc.constantFrom(1, 3, 8),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(0, 100, 600, 2500, 10_000) }) },
   {
     weight: 1,
@@ -108,18 +123,20 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const RESUME_BOUND_MS = LOOP_STALL_MS + RECOVERY_INTERVAL_MS + 10 * SECOND;
 const RESUME_STEP_MS = 5 * SECOND;
 
-/** Makes the next loop run throw at `point` (null: disarm). */
+/** Failures still to inject at each failpoint, in the sequence running now. */
+let faultsLeft: Partial<Record<Failpoint, number>> = {};
+function injectFaults(point: Failpoint) {
+  if ((faultsLeft[point] ?? 0) > 0) {
+    faultsLeft[point]! -= 1;
+    throw new Error(`injected fault at ${point}`);
+  }
+}
+
+/** Makes the next loop run throw at `point` (null: disarm the loop's failpoints). */
 function armLoopFault(point: LoopFailpoint | null) {
-  let left = point === null ? 0 : 1;
-  (globalThis as { __workpoolFailpoint?: (p: Failpoint) => void }).__workpoolFailpoint =
-    point === null
-      ? undefined
-      : (p) => {
-          if (p === point && left > 0) {
-            left -= 1;
-            throw new Error(`injected fault at ${p}`);
-          }
-        };
+  faultsLeft["loop:afterCompletions"] = 0;
+  faultsLeft["loop:afterStarts"] = 0;
+  if (point !== null) faultsLeft[point] = 1;
 }
 
 /**
@@ -295,6 +312,7 @@ async function checkStats(t: Test, jobs: ModelJob[]) {
 }
 
 async function runSequence(ops: Op[]) {
+  faultsLeft = {};
   const t = initConvexTest();
   const jobs: ModelJob[] = [];
   const capState = { cap: 4, over: 0 };
@@ -366,6 +384,8 @@ async function runSequence(ops: Op[]) {
       const runs = await Promise.all(jobs.map((j) => runsOf(j.tag)));
       await t.mutation(api.pools.cancelAll, { limit: 2 });
       jobs.forEach((job, i) => (job.canceled ??= { status: statuses[i]!, runs: runs[i]! }));
+    } else if (op.op === "reportFaults") {
+      faultsLeft[op.point] = (faultsLeft[op.point] ?? 0) + op.times;
     } else if (op.op === "cap") {
       const running = (await snapshot(t)).poolState?.running.length ?? 0;
       if (op.cap < capState.cap) capState.over = Math.max(capState.over, running);
@@ -416,13 +436,17 @@ const T0 = new Date("2026-01-01T00:00:00Z").getTime();
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(T0);
+  (globalThis as { __workpoolFailpoint?: (p: Failpoint) => void }).__workpoolFailpoint = injectFaults;
+  // Workers warn of each failed report.
+  vi.spyOn(console, "warn").mockImplementation(() => {});
 });
 afterEach(() => {
   vi.useRealTimers();
-  armLoopFault(null);
+  (globalThis as { __workpoolFailpoint?: unknown }).__workpoolFailpoint = undefined;
+  vi.restoreAllMocks();
 });
 
-test("random sequences of enqueue, cancel, cap changes and time keep every invariant", async () => {
+test("random sequences of enqueue, cancel, cap changes, loop and report faults, and time keep every invariant", async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), async (ops) => {
       await runSequence(ops);
