@@ -5,6 +5,7 @@ import {
   conflictReport,
   conflictsPerJob,
   formatConflictReport,
+  pairsPerJob,
   kindsByFunction,
   overlaps,
   reasonOf,
@@ -127,6 +128,30 @@ describe("the report", () => {
     expect(conflictsPerJob(report, "enqueue", "loop")).toBe(0);
     expect(conflictsPerJob(report, "enqueue", "enqueue")).toBe(0);
     expect(report.cells.find((c) => c.reader === "enqueue" && c.writer === "enqueue")!.pairs).toBe(2);
+  });
+
+  test("by unordered pair of kinds, a pair of transactions counts once, however many ways it conflicts", () => {
+    seq = 0;
+    const txs = [
+      // Each reads what the other writes: either would be retried.
+      tx("loop:main", 0, [getRead("runStatus", "r")], [patch("runStatus", "r")]),
+      tx("complete:report", 0, [getRead("runStatus", "r")], [patch("runStatus", "r")]),
+      // Only the loop would be retried for this one.
+      tx("lib:enqueue", 0, [], [queueInsert("s1", 0)]),
+      tx("loop:main", 0, [queueRead(0)], []),
+    ];
+    const report = conflictReport(txs, { jobs: 2, kindOf, serial: ["loop"] });
+    // Per job, of 2: one conflicting pair in each cell.
+    expect(conflictsPerJob(report, "loop", "report")).toBe(0.5);
+    expect(conflictsPerJob(report, "report", "loop")).toBe(0.5);
+    // loop#0 × report#1 conflicts both ways; report#1 × loop#3 does not.
+    expect(report.kindPairs.find((p) => p.kinds.join() === "loop,report")).toEqual({ kinds: ["loop", "report"], pairs: 2, conflicts: 1, perJob: 0.5 });
+    expect(pairsPerJob(report, "report", "loop")).toBe(0.5);
+    expect(pairsPerJob(report, "loop", "enqueue")).toBe(0.5);
+    expect(pairsPerJob(report, "enqueue", "report")).toBe(0);
+    // loop × report, loop × enqueue; the two loops are not paired (serial).
+    expect(pairsPerJob(report)).toBe(1);
+    expect(report.kindPairs.map((p) => p.kinds.join())).not.toContain("loop,loop");
   });
 
   test("transactions further apart than maxDistance, or not committed, are not paired", () => {

@@ -211,6 +211,14 @@ export type PairCell = {
   reasons: Array<{ reason: string; pairs: number; example: string }>;
 };
 
+export type KindPair = {
+  /** The two kinds, in alphabetical order (twice the same for pairs of one kind). */
+  kinds: [string, string];
+  pairs: number;
+  conflicts: number;
+  perJob: number;
+};
+
 export type DocWriters = {
   component: string;
   table: string;
@@ -245,6 +253,13 @@ export type ConflictReport = {
   causal: number;
   /** Every (reader, writer) kind pair with at least one pair in the window. */
   cells: PairCell[];
+  /**
+   * The same pairs by unordered pair of kinds: a pair of transactions counts
+   * once, as conflicting when either read what the other wrote (about one
+   * retry on a deployment, of whichever commits later). Their sum is the
+   * report's conflicting pairs per job.
+   */
+  kindPairs: KindPair[];
   /** Documents written by at least `hotThreshold` transactions, most first. */
   hot: Array<DocWriters & { perJob: number }>;
   hotThreshold: number;
@@ -296,11 +311,20 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
     }
     return c;
   };
+  const unordered = new Map<string, KindPair>();
+  const kindPair = (a: string, b: string) => {
+    const kinds: [string, string] = a <= b ? [a, b] : [b, a];
+    const id = kinds.join("\u0000");
+    let p = unordered.get(id);
+    if (p === undefined) unordered.set(id, (p = { kinds, pairs: 0, conflicts: 0, perJob: 0 }));
+    return p;
+  };
+  /** Judges one direction of a pair; true when the reader would be retried. */
   const judge = (reader: { tx: RecordedTransaction; kind: string }, writer: { tx: RecordedTransaction; kind: string }, handOff: boolean) => {
     const c = cell(reader.kind, writer.kind);
     c.pairs += 1;
     const found = overlaps(reader.tx, writer.tx, !handOff);
-    if (found.length === 0) return;
+    if (found.length === 0) return false;
     c.conflicts += 1;
     const seen = new Set<string>();
     for (const o of found) {
@@ -314,6 +338,7 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
       r.pairs += 1;
       c.reasons.set(reason, r);
     }
+    return true;
   };
   // Who scheduled whom: the transaction that inserted the scheduled-function
   // row a transaction runs in.
@@ -325,8 +350,12 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
   }
   const parentOf = (tx: RecordedTransaction) =>
     tx.scheduledBy === null ? undefined : scheduler.get(`${tx.scheduledBy.component}\u0000${tx.scheduledBy.id}`);
+  // A scheduler began before what it scheduled (it committed first): seq
+  // falls along the chain, so the walk stops at the first ancestor older
+  // than `ancestor`, and a pair in the window costs at most `maxDistance`
+  // steps, not a long chain's length (a loop that reschedules itself).
   const descends = (tx: RecordedTransaction, ancestor: RecordedTransaction) => {
-    for (let p = parentOf(tx), depth = 0; p !== undefined && depth < 1000; p = parentOf(p), depth++) {
+    for (let child = tx, p = parentOf(tx); p !== undefined && p.seq < child.seq && p.seq >= ancestor.seq; child = p, p = parentOf(p)) {
       if (p === ancestor) return true;
     }
     return false;
@@ -344,8 +373,11 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
         causal += 1;
         continue;
       }
-      judge(a, b, ordered);
-      judge(b, a, ordered);
+      const aRetried = judge(a, b, ordered);
+      const bRetried = judge(b, a, ordered);
+      const u = kindPair(a.kind, b.kind);
+      u.pairs += 1;
+      if (aRetried || bRetried) u.conflicts += 1;
     }
   }
 
@@ -406,6 +438,9 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
           .sort((a, b) => b.pairs - a.pairs || a.reason.localeCompare(b.reason)),
       }))
       .sort((a, b) => a.reader.localeCompare(b.reader) || a.writer.localeCompare(b.writer)),
+    kindPairs: [...unordered.values()]
+      .map((p) => ({ ...p, perJob: p.conflicts / jobs }))
+      .sort((a, b) => b.conflicts - a.conflicts || a.kinds.join().localeCompare(b.kinds.join())),
     hot,
     hotThreshold,
     shared: [...shared.values()].sort((a, b) => b.updaters - a.updaters || b.docs - a.docs || a.table.localeCompare(b.table)),
@@ -415,6 +450,18 @@ export function conflictReport(transactions: readonly RecordedTransaction[], opt
 /** Conflicting pairs per job of one (reader, writer) kind pair; 0 when none were paired. */
 export function conflictsPerJob(report: ConflictReport, reader: string, writer: string): number {
   return report.cells.find((c) => c.reader === reader && c.writer === writer)?.perJob ?? 0;
+}
+
+/**
+ * Conflicting pairs per job between two kinds, either way round (`a` and `b`
+ * in any order); with no kinds, over all pairs of kinds.
+ */
+export function pairsPerJob(report: ConflictReport, a?: string, b?: string): number {
+  let conflicts = 0;
+  for (const p of report.kindPairs) {
+    if (a === undefined || (p.kinds[0] === a && p.kinds[1] === b) || (p.kinds[0] === b && p.kinds[1] === a)) conflicts += p.conflicts;
+  }
+  return conflicts / Math.max(report.jobs, 1);
 }
 
 const fmt = (n: number) => (n === 0 ? "0" : n >= 10 ? n.toFixed(1) : n.toFixed(2));

@@ -17,11 +17,13 @@ export {
   insertsInto,
   kindByEntry,
   kindsByFunction,
+  pairsPerJob,
   overlaps,
   reasonOf,
   type ConflictReport,
   type DocWrite,
   type KindOf,
+  type KindPair,
   type Overlap,
   type PairCell,
   type ReadRange,
@@ -29,3 +31,4 @@ export {
   type ReportOptions,
   type Window,
 } from "./conflicts.js";
+export { OUR_KIND_TABLE, PUBLISHED_050_KIND_TABLE, SERIAL_KINDS, kindsUnder } from "./kinds.js";

@@ -309,6 +309,26 @@ describe("write sets", () => {
     expect(nested[0]!.writes).toEqual([]);
   });
 
+  test("a query run at a stale snapshot takes no read dependency: its reads are not recorded, the caller's before and after it are", async () => {
+    await seed(2);
+    const before = audit.transactions.length;
+    await t.run(async (ctx) => {
+      await ctx.db.query("items").withIndex("by_n", (q) => q.eq("n", 0)).first();
+      const stale = await ctx.runQuery(components.c.fns.count, {}, { useStaleSnapshot: true });
+      expect(stale).toBe(0);
+      await ctx.runMutation(components.c.fns.insert, { n: 5 });
+      await ctx.runQuery(components.c.fns.count, {});
+    });
+    const [recorded] = audit.transactions.slice(before);
+    expect(recorded!.functions).toEqual(["custom", "c/fns:count", "c/fns:insert"]);
+    // The app's range read, and one scan of c's items: the second count's.
+    expect(recorded!.reads.map((r) => `${r.component || "app"} ${r.index} ${r.rows}`)).toEqual([
+      "app by_n 0",
+      "c by_creation_time 1",
+    ]);
+    expect(recorded!.writes).toMatchObject([{ component: "c", table: "items", op: "insert" }]);
+  });
+
   test("a top-level query is recorded as not committed", async () => {
     await seed(1);
     await t.query(components.c.fns.count, {});

@@ -10,7 +10,8 @@
 // - the transaction manager: a top-level begin opens a record, its commit
 //   or rollback closes it; nested calls (a component call, ctx.runMutation,
 //   ctx.runQuery) open a level whose writes are dropped if it rolls back
-//   (its reads stay, as in Convex);
+//   (its reads stay, as in Convex); a query run at a stale snapshot
+//   (`useStaleSnapshot`) records no reads, as Convex takes no dependency;
 // - the syscall handlers: they mark which user operation is running
 //   ("1.0/get", "1.0/queryStreamNext", "1.0/insert", ...), so that below only
 //   what a function asked for is recorded, not convex-test's own lookups;
@@ -84,6 +85,9 @@ type TransactionManager = {
   rollback: (isNested: boolean) => void;
   getTime: () => number;
   getSnapshotTs: () => bigint;
+  /** Hide and bring back a transaction's pending writes around a stale-snapshot query (its only caller). */
+  stashWrites: () => unknown;
+  restoreWrites: (stashed: unknown) => void;
 };
 type Backend = {
   components: Record<string, { db: DatabaseFake }>;
@@ -98,6 +102,7 @@ function isBackend(store: unknown): store is Backend {
   return (
     typeof s.components === "object" &&
     typeof s.transactionManager?.begin === "function" &&
+    typeof s.transactionManager.stashWrites === "function" &&
     typeof s.syscall === "function" &&
     typeof s.asyncSyscall === "function"
   );
@@ -270,6 +275,8 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     begin: tm.begin,
     commit: tm.commit,
     rollback: tm.rollback,
+    stashWrites: tm.stashWrites,
+    restoreWrites: tm.restoreWrites,
     syscall: backend.syscall,
     asyncSyscall: backend.asyncSyscall,
   };
@@ -279,6 +286,14 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
   let current: OpenTransaction | null = null;
   /** The user operation whose synchronous part is running, if any. */
   let active: { op: string; tx: OpenTransaction; used: boolean } | null = null;
+  /**
+   * Above 0 while a query runs at a stale snapshot (`ctx.runQuery(ref,
+   * args, { useStaleSnapshot: true })`, which convex-test brackets with
+   * stashWrites / restoreWrites): Convex takes no read dependency on what it
+   * reads, so none is recorded. It holds its caller's nested-call lock
+   * meanwhile, so no other call of that transaction reads in between.
+   */
+  let staleDepth = 0;
 
   const schemaIndexes = (db: DatabaseFake, table: string) =>
     tableIndexes(
@@ -312,6 +327,11 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     active.tx.touched = true;
     return active.tx;
   };
+  /** The transaction a read of `path` belongs to, unless the read takes no dependency. */
+  const reading = (path: string) => {
+    const tx = touch(path);
+    return staleDepth > 0 ? null : tx;
+  };
 
   const recordWrite = (path: string, op: WriteOp, table: string, id: string, before: Doc | null, after: Doc | null) => {
     const tx = touch(path);
@@ -335,7 +355,7 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
       const doc = proto.get.call(db, table, id);
       if (active?.op === "1.0/get" && !active.used) {
         active.used = true;
-        const tx = touch(path);
+        const tx = reading(path);
         const t = table ?? tableOfId(id);
         tx?.reads.push({
           component: path, table: t, index: BY_ID, interval: pointInterval([id]), via: "get",
@@ -363,7 +383,7 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     own.startQuery = (query: SerializedQuery) => {
       const queryId = proto.startQuery.call(db, query);
       if (active?.op === "1.0/queryStream" || active?.op === "1.0/count") {
-        const tx = touch(path);
+        const tx = reading(path);
         if (tx !== null) {
           const d = describe(db, query);
           let streams = tx.streams.get(db);
@@ -390,7 +410,7 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     own.paginate = (args: PageArgs) => {
       const result = proto.paginate.call(db, args);
       if (active?.op === "1.0/queryPage" && args.cursor !== "_end_cursor") {
-        const tx = touch(path);
+        const tx = reading(path);
         if (tx !== null) {
           const d = describe(db, args.query);
           const hasEnd = args.endCursor !== null && args.endCursor !== "_end_cursor";
@@ -518,6 +538,14 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
       if (!isNested) finish(false);
       else if (current !== null && current.frames.length > 1) current.frames.pop();
     },
+    stashWrites: () => {
+      staleDepth += 1;
+      return original.stashWrites.call(tm);
+    },
+    restoreWrites: (stashed: unknown) => {
+      staleDepth = Math.max(0, staleDepth - 1);
+      original.restoreWrites.call(tm, stashed);
+    },
   };
   Object.assign(tm, patched);
 
@@ -568,7 +596,7 @@ export function attachConflictAudit(t: TestBackend, options: AuditOptions = {}):
     transactions,
     clear: () => void transactions.splice(0),
     detach: () => {
-      for (const key of ["begin", "commit", "rollback"] as const) delete (tm as Partial<TransactionManager>)[key];
+      for (const key of ["begin", "commit", "rollback", "stashWrites", "restoreWrites"] as const) delete (tm as Partial<TransactionManager>)[key];
       backend.syscall = original.syscall;
       backend.asyncSyscall = original.asyncSyscall;
       for (const db of hooked.values()) {

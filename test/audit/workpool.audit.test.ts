@@ -19,25 +19,18 @@ import { emptyCounts, instrumentModules, type Counts } from "../../bench/instrum
 import schema from "../fixture/schema.js";
 import { api } from "../fixture/_generated/api.js";
 import { runUntil } from "../setup.js";
-import { attachConflictAudit, conflictReport, formatConflictReport, insertsInto, kindsByFunction, type ConflictReport, type KindOf } from "./index.js";
+import {
+  OUR_KIND_TABLE,
+  SERIAL_KINDS,
+  attachConflictAudit,
+  conflictReport,
+  formatConflictReport,
+  insertsInto,
+  kindsUnder,
+  type ConflictReport,
+} from "./index.js";
 
 const modules = import.meta.glob("../fixture/**/*.ts");
-
-/** Kinds of this package's transactions, by the component function they enter. */
-export const OUR_KINDS: KindOf = kindsByFunction({
-  "lib:enqueue": "enqueue",
-  "lib:enqueueBatch": "enqueue",
-  "lib:cancel": "cancel",
-  "lib:cancelAll": "cancel",
-  "lib:cancelAllPage": "cancel",
-  "loop:main": "loop",
-  "loop:watchdog": "watchdog",
-  "complete:report": "report",
-  "complete:deliver": "report",
-  "complete:finalize": "finalize",
-  "worker:runMutation": "report",
-  "config:update": "config",
-});
 
 const POOL = { maxParallelism: 10 };
 
@@ -131,7 +124,7 @@ function expectInvariant14(report: ConflictReport) {
 /** Checks that the audit saw the workload; returns the report, printed. */
 function checkAndReport(title: string, w: Workload, run: Awaited<ReturnType<typeof runAudited>>) {
   const { transactions, counts, cancels } = run;
-  const report = conflictReport(transactions, { jobs: w.jobs, kindOf: OUR_KINDS, serial: ["loop"] });
+  const report = conflictReport(transactions, { jobs: w.jobs, kindOf: kindsUnder("workpool", OUR_KIND_TABLE), serial: SERIAL_KINDS });
   const text = `## ${title}\n\n${formatConflictReport(report)}\n`;
   console.log(text);
   if (process.env.AUDIT_OUT) appendFileSync(process.env.AUDIT_OUT, text + "\n");
