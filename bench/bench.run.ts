@@ -18,6 +18,9 @@
 //   BENCH_OPTIONS  0 skips the options section (this package's per-job options
 //                each against the same workload without them, and one stats call)
 //   BENCH_OPTIONS_REPS  its repetitions (default 1: its counts are deterministic)
+//   BENCH_AUDIT  0 skips the conflict audit (one extra run per workload of this
+//                package and of 0.5.0, recorded by test/audit; see docs/conflict-audit.md)
+//   BENCH_AUDIT_N, BENCH_AUDIT_STREAM_N  jobs of those runs (default BENCH_N, BENCH_STREAM_N)
 //   BENCH_OUT    where the markdown goes (default bench/results/latest.md; the
 //                raw runs go beside it as .json)
 //   BENCH_HTML   also write an HTML page there: each run of the first
@@ -37,7 +40,14 @@ import {
   type Workload,
 } from "./driver.js";
 import { renderHtml } from "../demo/html.js";
-import { renderReport, timelineReport, workloadTitle, type BenchMeta } from "./report.js";
+import {
+  renderReport,
+  timelineReport,
+  workloadTitle,
+  type BenchMeta,
+} from "./report.js";
+import { AUDIT_VARIANT_IDS } from "./audit-report.js";
+import { pairsPerJob } from "../test/audit/index.js";
 
 const env = process.env;
 const N = positiveInt("BENCH_N", 1000);
@@ -53,6 +63,9 @@ const OUT = env.BENCH_OUT ?? "bench/results/latest.md";
 const OPTIONS = env.BENCH_OPTIONS !== "0";
 /** Its counts are deterministic, and its wall-time Δs mostly noise: one by default. */
 const OPTIONS_REPS = positiveInt("BENCH_OPTIONS_REPS", 1);
+const AUDIT = env.BENCH_AUDIT !== "0";
+const AUDIT_N = positiveInt("BENCH_AUDIT_N", N);
+const AUDIT_STREAM_N = positiveInt("BENCH_AUDIT_STREAM_N", STREAM_N);
 /** The stream workloads' maxParallelism. */
 const STREAM_P = 10;
 const HTML = env.BENCH_HTML || null;
@@ -170,6 +183,8 @@ test("bench", async () => {
   let statsProbes: StatsProbe[] = [];
   let optionsS = 0;
   let streamS: number;
+  const auditRuns: RunResult[] = [];
+  let auditS = 0;
   const progress = (r: RunResult) =>
     io.say(
       `[bench] ${r.variant} ${workloadTitle(r.workload)} n=${r.n}: wall ${(r.wallMs / 1000).toFixed(2)} s, ` +
@@ -214,6 +229,26 @@ test("bench", async () => {
     const s0 = performance.now();
     await repeat(STREAM_WORKLOADS, STREAM_N, STREAM_REPS);
     streamS = (performance.now() - s0) / 1000;
+    if (AUDIT) {
+      // Runs of their own: recording slows a run down, and the measured
+      // runs' wall times must not carry it.
+      const a0 = performance.now();
+      for (const w of [...BATCH_WORKLOADS, ...STREAM_WORKLOADS]) {
+        for (const id of AUDIT_VARIANT_IDS) {
+          const v = VARIANTS.find((x) => x.id === id)!;
+          const n = w.shape === "batch" ? AUDIT_N : AUDIT_STREAM_N;
+          const r = await runWorkload(v, w, n, { audit: true });
+          auditRuns.push(r);
+          const c = r.conflicts!;
+          io.say(
+            `[bench] audit ${r.variant} ${workloadTitle(w)} n=${n}: ${pairsPerJob(c.report).toFixed(2)} conflicting pairs/job, ` +
+              `${c.transactions} transactions, wall ${(r.wallMs / 1000).toFixed(2)} s, pairing ${(c.reportMs / 1000).toFixed(2)} s`,
+          );
+        }
+      }
+      auditS = (performance.now() - a0) / 1000;
+      io.say(`[bench] conflict audit: ${auditS.toFixed(1)} s`);
+    }
     if (BIG_N > 0) {
       big = await runWorkload(
         VARIANTS.find((v) => v.id === BIG.variant)!,
@@ -270,6 +305,9 @@ test("bench", async () => {
     options: OPTIONS
       ? { reps: OPTIONS_REPS, runtimeS: optionsS, workloads: OPTION_WORKLOADS }
       : null,
+    audit: AUDIT
+      ? { n: AUDIT_N, streamN: AUDIT_STREAM_N, runtimeS: auditS }
+      : null,
   };
   const markdown = renderReport(
     meta,
@@ -280,12 +318,17 @@ test("bench", async () => {
       runs: optionRuns,
       stats: statsProbes,
     },
+    auditRuns,
   );
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, markdown);
   fs.writeFileSync(
     OUT.replace(/\.md$/, "") + ".json",
-    JSON.stringify({ meta, runs, big, optionRuns, statsProbes }, null, 1),
+    JSON.stringify(
+      { meta, runs, big, optionRuns, statsProbes, auditRuns },
+      null,
+      1,
+    ),
   );
   console.log(`${markdown}\n(written to ${OUT})`);
   if (HTML !== null) {

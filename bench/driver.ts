@@ -7,7 +7,10 @@
 // enqueues one job per user mutation, one every `intervalMs` of scheduler
 // time. Either way the fake clock then steps from timer to timer, in time
 // order, until every onComplete has run, and on for a day after to count the
-// work that follows.
+// work that follows. A run can also be audited for write conflicts
+// (`audit: true`): test/audit's recorder sees every transaction of the
+// package's components for the whole run, and the run's result carries the
+// conflict report (this package and 0.5.0, which have kind tables).
 //
 // Why a backend per run: convex-test keeps every scheduled function's row
 // for good and scans all of a component's documents on every query, so in
@@ -20,6 +23,15 @@ import published0412Test from "workpool-published/test";
 import schema from "./app/schema.js";
 import { api } from "./app/_generated/api.js";
 import type { PoolTimeline } from "../demo/html.js";
+import {
+  OUR_KIND_TABLE,
+  PUBLISHED_050_KIND_TABLE,
+  SERIAL_KINDS,
+  attachConflictAudit,
+  conflictReport,
+  kindsUnder,
+  type ConflictReport,
+} from "../test/audit/index.js";
 import {
   copyCounts,
   diffCounts,
@@ -155,6 +167,32 @@ export type RunResult = {
   steps: number;
   /** Running jobs, queue and start lags over time, if asked for (BENCH_HTML). */
   timeline?: PoolTimeline;
+  /** The conflict audit of the run, if asked for (`audit: true`). */
+  conflicts?: ConflictAudited;
+};
+
+/**
+ * A run's conflict audit (test/audit, docs/conflict-audit.md): every
+ * transaction of the package's components from the first enqueue to the end
+ * of the day after the drain, paired in the audit's default window.
+ */
+export type ConflictAudited = {
+  report: ConflictReport;
+  /** Transactions recorded (queries and failed mutations included). */
+  transactions: number;
+  /** Real ms of the pair computation (the recording's cost is in wallMs). */
+  reportMs: number;
+};
+
+/**
+ * Kinds of each audited package's transactions (test/audit/kinds.ts), by
+ * function path inside its mount. 0.4.12 has no table: it is not audited.
+ */
+export const AUDIT_KIND_TABLES: Partial<
+  Record<Pool, Readonly<Record<string, string>>>
+> = {
+  ours: OUR_KIND_TABLE,
+  published050: PUBLISHED_050_KIND_TABLE,
 };
 
 /**
@@ -293,10 +331,21 @@ export async function runWorkload(
   variant: Variant,
   workload: Workload,
   n: number,
-  options: { timeline?: boolean } = {},
+  options: { timeline?: boolean; audit?: boolean } = {},
 ): Promise<RunResult> {
   const run = `${variant.id}-${workloadId(workload)}-${n}-${++runSeq}`;
   const t = createBackend();
+  const kindTable = AUDIT_KIND_TABLES[variant.pool];
+  if (options.audit && kindTable === undefined)
+    throw new Error(`${run}: no conflict-audit kinds for ${variant.pool}`);
+  // The package's own components only: its nested batch-worker included,
+  // the app and the other packages left out.
+  const audit = options.audit
+    ? attachConflictAudit(t, {
+        components: (p) =>
+          p === variant.pool || p.startsWith(`${variant.pool}/`),
+      })
+    : null;
   const counts = emptyCounts();
   resetLive();
   live[variant.pool] = counts;
@@ -343,6 +392,21 @@ export async function runWorkload(
   await stepFor(t, AFTER_MS, run);
   const after = diffCounts(counts, main);
   resetLive();
+  audit?.detach();
+  let conflicts: ConflictAudited | undefined;
+  if (audit !== null && kindTable !== undefined) {
+    const r0 = realNow();
+    const report = conflictReport(audit.transactions, {
+      jobs: n,
+      kindOf: kindsUnder(variant.pool, kindTable),
+      serial: SERIAL_KINDS,
+    });
+    conflicts = {
+      report,
+      transactions: audit.transactions.length,
+      reportMs: realNow() - r0,
+    };
+  }
   if ((g.__benchDone ?? 0) !== n)
     throw new Error(`${run}: ${g.__benchDone} onCompletes for ${n} jobs`);
   const left = await pendingWork(t, variant.pool);
@@ -362,6 +426,7 @@ export async function runWorkload(
     wallMs,
     enqueueWallMs,
     steps,
+    ...(conflicts ? { conflicts } : {}),
     // Batches only: the page takes every job as enqueued at the start.
     ...(options.timeline && workload.shape === "batch"
       ? {

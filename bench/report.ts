@@ -19,6 +19,11 @@ import {
   type Variant,
   type Workload,
 } from "./driver.js";
+import {
+  renderConflictSection,
+  renderConflictSummary,
+  type AuditMeta,
+} from "./audit-report.js";
 
 export type BenchMeta = {
   startedAt: string;
@@ -40,6 +45,8 @@ export type BenchMeta = {
   problems: string[];
   /** The options section, if it ran: its repetitions, time, workloads. */
   options: { reps: number; runtimeS: number; workloads: Workload[] } | null;
+  /** The conflict audit, if it ran: jobs per audited run, its time. */
+  audit: AuditMeta | null;
 };
 
 /** The options section's runs and stats probes. */
@@ -205,6 +212,7 @@ export function renderReport(
   runs: RunResult[],
   big: RunResult | null,
   options: OptionsResult = { runs: [], stats: [] },
+  auditRuns: RunResult[] = [],
 ): string {
   const out: string[] = [];
   const batches = workloads.filter((w) => w.shape === "batch");
@@ -225,6 +233,9 @@ export function renderReport(
         ? `The options section (this package's per-job options, ${meta.options.reps} ` +
           `${meta.options.reps === 1 ? "repetition" : "repetitions"}) took ${meta.options.runtimeS.toFixed(0)} s of it. `
         : "The options section was skipped (`BENCH_OPTIONS=0`). ") +
+      (meta.audit
+        ? `The conflict audit (one run per workload of this package and of 0.5.0) took ${meta.audit.runtimeS.toFixed(0)} s. `
+        : "The conflict audit was skipped (`BENCH_AUDIT=0`). ") +
       (meta.with0412 ? "" : "0.4.12 was left out (`BENCH_0412=0`). ") +
       `See bench/README.md for how to read this.`,
     "",
@@ -239,7 +250,11 @@ export function renderReport(
   );
 
   renderTargets050(out, workloads, runs);
-  for (const w of workloads) renderWorkload(out, w, runs, meta.with0412);
+  renderConflictSummary(out, meta.audit, workloads, auditRuns);
+  for (const w of workloads) {
+    renderWorkload(out, w, runs, meta.with0412);
+    renderConflictSection(out, w, auditRuns);
+  }
   renderTargets0412(out, meta, batches, runs, big);
 
   if (big && meta.bigWorkload) {
