@@ -34,7 +34,9 @@ const FOCUS: Array<[string, string]> = [
 const TOP_CAUSES = 5;
 const TOP_DOCUMENTS = 3;
 
-const perJob = (x: number) => (x === 0 ? "0" : x.toFixed(2));
+/** Per job: "0" only when none; a one-off pair in 1,000 jobs shows as 0.001, not 0.00. */
+const perJob = (x: number) =>
+  x === 0 ? "0" : x < 0.01 ? x.toPrecision(1) : x.toFixed(2);
 /** "loop × enqueue": the loop first, as DESIGN §11 names its pairs. */
 const pairName = ([a, b]: readonly [string, string]) =>
   b === "loop" && a !== "loop" ? `${b} × ${a}` : `${a} × ${b}`;
@@ -151,7 +153,7 @@ export function renderConflictSummary(
     },
   ];
   out.push(
-    `| workload | ${columns.map((c) => c.name).join(" | ")} | most-written document, writes/job |`,
+    `| workload | ${columns.map((c) => c.name).join(" | ")} | document written most: transactions writing it per job |`,
     `|---|${columns.map(() => "--:|").join("")}---|`,
   );
   for (const w of audited) {
