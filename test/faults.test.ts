@@ -12,6 +12,7 @@ import {
   DELIVERY_MAX_RESULT_BYTES,
   DELIVERY_WAIT_MS,
   FINALIZE_MAX_ATTEMPTS,
+  HOUR,
   LOOP_STALL_MS,
   MINUTE,
   RECOVERY_INTERVAL_MS,
@@ -165,6 +166,33 @@ describe("a loop iteration that fails", () => {
     await advance(t, runAfter + LOOP_STALL_MS + RECOVERY_INTERVAL_MS, 5 * SECOND);
     expect((await completions(t)).map((c) => c.workId)).toContain(next);
     quiet.mockRestore();
+  });
+
+  test("a sleeping loop call that Convex keeps pending long past its time is replaced within a stall bound", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const t = initConvexTest();
+    // Every call the loop makes to itself for a later time is held an hour,
+    // as Convex holds a call that hit a system error.
+    let held = 0;
+    hold((call) => (call === "loop:sleep" ? (held++, HOUR) : 0));
+    // A job now (so the loop runs, and then sleeps until the next job)...
+    await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "now" }], callback: "record" });
+    // ...and one due in 10 s, which only that sleeping call would start.
+    const [id] = await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "later" }],
+      options: { runAfter: 10 * SECOND },
+      callback: "record",
+    });
+    await advance(t, 10 * SECOND + LOOP_STALL_MS + RECOVERY_INTERVAL_MS, SECOND);
+    expect(held).toBeGreaterThan(0);
+    expect((await completions(t)).find((c) => c.workId === id)?.result.kind).toBe("success");
+    expect(warn.mock.calls.flat().join(" ")).toContain('"event":"loopRestarted"');
+    // The held calls do nothing when they finally run.
+    hold(null);
+    await drain(t);
+    expect(await completions(t)).toHaveLength(2);
+    warn.mockRestore();
   });
 
   test("at its first call (no loop ever ran) is restarted by the watchdog its wake scheduled", async () => {

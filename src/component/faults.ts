@@ -24,8 +24,8 @@ export function failpoint(point: Failpoint): void {
   (globalThis as { __workpoolFailpoint?: Hook }).__workpoolFailpoint?.(point);
 }
 
-/** Scheduled calls of ours that Convex may hold (see heldMs). */
-export type HeldCall = "complete:deliver" | "complete:finalize";
+/** Scheduled calls of ours that Convex may hold (see heldMs); "loop:sleep" is the loop's call to itself for a later time. */
+export type HeldCall = "complete:deliver" | "complete:finalize" | "loop:sleep";
 
 /**
  * Delay to add when scheduling `call`: 0 in production. A test returns more

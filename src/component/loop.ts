@@ -36,7 +36,7 @@ import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals } from "./core/
 import { settle } from "./core/transitions.js";
 import { count, earliest, scheduleFinalize, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
-import { failpoint, observe } from "./faults.js";
+import { failpoint, heldMs, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { deletePayload } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
@@ -408,7 +408,7 @@ async function scheduleNext(
     await ctx.db.replace("runStatus", runStatus._id, { state: "idle", generation: generation + 1 });
     return;
   }
-  const scheduledId = await ctx.scheduler.runAt(wake.atMs, internal.loop.main, {
+  const scheduledId = await ctx.scheduler.runAt(wake.atMs + heldMs("loop:sleep"), internal.loop.main, {
     generation: generation + 1,
   });
   await ctx.db.replace("runStatus", runStatus._id, {
