@@ -73,17 +73,45 @@ export const breakWorkers = internalMutation({
     await ctx.runMutation(internal.loop.main, { generation: runStatus.generation });
     const state = await ctx.db.query("poolState").first();
     let broken = 0;
-    for (const entry of state?.running ?? []) {
-      const scheduled = await ctx.db.system.get("_scheduled_functions", entry.scheduledId);
+    // Once per worker: a group's jobs share one (under Convex's limits, a
+    // group's record read once per job could be too much to read).
+    const workers = new Set((state?.running ?? []).map((entry) => entry.scheduledId));
+    for (const scheduledId of workers) {
+      const scheduled = await ctx.db.system.get("_scheduled_functions", scheduledId);
       if (scheduled?.state.kind !== "pending") continue;
       if (how === "cancel") {
-        await ctx.scheduler.cancel(entry.scheduledId);
+        await ctx.scheduler.cancel(scheduledId);
       } else {
         // convex-test's fake database lets a test delete a system record.
-        await (ctx.db as unknown as { delete: (id: string) => Promise<void> }).delete(entry.scheduledId);
+        await (ctx.db as unknown as { delete: (id: string) => Promise<void> }).delete(scheduledId);
       }
-      broken += 1;
+      broken += (state?.running ?? []).filter((e) => e.scheduledId === scheduledId).length;
     }
     return broken;
+  },
+});
+
+/**
+ * Rows of one of the pool's tables, counted a page at a time: under Convex's
+ * limits one transaction cannot read many payload rows of about 1 MiB.
+ */
+export const countPage = internalQuery({
+  args: { table: v.union(...TABLES.map((t) => v.literal(t))), cursor: v.union(v.string(), v.null()), numItems: v.number() },
+  returns: v.object({ n: v.number(), cursor: v.string(), isDone: v.boolean() }),
+  handler: async (ctx, { table, cursor, numItems }) => {
+    const page = await ctx.db.query(table).paginate({ cursor, numItems });
+    return { n: page.page.length, cursor: page.continueCursor, isDone: page.isDone };
+  },
+});
+
+/** The jobs of each `worker:runActions` call the pool scheduled, by work id, in the order scheduled. */
+export const workerGroups = internalQuery({
+  args: {},
+  returns: v.array(v.array(v.string())),
+  handler: async (ctx) => {
+    const scheduled = await ctx.db.system.query("_scheduled_functions").collect();
+    return scheduled
+      .filter((s) => s.name === "worker:runActions")
+      .map((s) => (s.args[0] as { jobs: { workId: string }[] }).jobs.map((j) => j.workId));
   },
 });

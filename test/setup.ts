@@ -149,6 +149,23 @@ export async function snapshot(t: Test, pool: PoolName = "workpool"): Promise<Sn
   return (await t.query(ref, {})) as Snapshot;
 }
 
+/**
+ * Rows of a pool table, counted `pageSize` at a time (under Convex's limits a
+ * snapshot cannot read many payload rows of about 1 MiB in one query).
+ */
+export async function countRows(t: Test, table: string, pageSize = 8, pool: PoolName = "workpool"): Promise<number> {
+  const ref = (components[pool] as unknown as Record<string, Record<string, unknown>>)
+    .testInspect!.countPage as FunctionReference<"query", "internal">;
+  let n = 0;
+  let cursor: string | null = null;
+  for (;;) {
+    const page = (await t.query(ref, { table, cursor, numItems: pageSize })) as { n: number; cursor: string; isDone: boolean };
+    n += page.n;
+    if (page.isDone) return n;
+    cursor = page.cursor;
+  }
+}
+
 /** Runs every timer and scheduled function until nothing is left. */
 export async function drain(t: Test, maxIterations = 1000) {
   await t.finishAllScheduledFunctions(() => vi.runAllTimers(), maxIterations);
