@@ -3,6 +3,8 @@
 // checks throw a ConvexError with a stable code; nothing stored changes.
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { FUNCTION_HANDLE_MAX_BYTES, KEPT_NAME_MAX_BYTES, STATUS_BATCH_MAX_IDS } from "../src/component/constants.js";
+import { CUT_MARK, utf8Length } from "../src/component/core/text.js";
 import { api, components } from "./fixture/_generated/api.js";
 import { drain, initConvexTest, snapshot, type Test } from "./setup.js";
 
@@ -177,6 +179,65 @@ describe("the component checks what reaches it", () => {
     expect(data.code).toBe("INVALID_ARGUMENT");
     expect(data.message).toBe("retryBehavior.maxAttempts must be an integer >= 1, got 0");
     expect((await snapshot(t)).work).toEqual(before.work);
+  });
+
+  test("lib.enqueue called directly with a function handle above 1 KiB is INVALID_ARGUMENT naming its size", async () => {
+    const t = await poolWithState();
+    const before = await snapshot(t);
+    const fnHandle = "function://;" + "x".repeat(FUNCTION_HANDLE_MAX_BYTES);
+    const data = await convexErrorOf(() =>
+      t.mutation(components.workpool.lib.enqueue, {
+        fnHandle,
+        fnName: "jobs:action",
+        fnType: "action",
+        fnArgs: {},
+        runAt: Date.now(),
+        config: {},
+      }),
+    );
+    expect(data).toEqual({
+      code: "INVALID_ARGUMENT",
+      message: `fnHandle must be at most ${FUNCTION_HANDLE_MAX_BYTES} bytes, got a function handle of ${fnHandle.length} bytes`,
+    });
+    expect((await snapshot(t)).work).toEqual(before.work);
+  });
+
+  test("lib.statusBatch called directly with more than 1,000 ids is INVALID_ARGUMENT naming the count", async () => {
+    const t = await poolWithState();
+    const [id] = (await snapshot(t)).work.map((w) => w._id);
+    expect(id).toBeDefined();
+    const ids = Array.from({ length: STATUS_BATCH_MAX_IDS + 1 }, () => id!);
+    const data = await convexErrorOf(() => t.query(components.workpool.lib.statusBatch, { ids }));
+    expect(data).toEqual({
+      code: "INVALID_ARGUMENT",
+      message: `ids must hold at most ${STATUS_BATCH_MAX_IDS} work ids per call, got ${STATUS_BATCH_MAX_IDS + 1}`,
+    });
+  });
+
+  test("statusBatch through the client reads any number of ids, in calls of 1,000, in order", async () => {
+    const t = initConvexTest();
+    const [done] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "done" }], poolOptions: { statusTtl: Infinity } });
+    await drain(t);
+    const [waiting] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "waiting" }], options: { runAfter: 60_000 } });
+    const ids = Array.from({ length: 2 * STATUS_BATCH_MAX_IDS + 1 }, (_, i) => (i % 2 === 0 ? done! : waiting!));
+    const statuses = await t.query(api.pools.status, { ids });
+    expect(statuses).toHaveLength(ids.length);
+    statuses.forEach((s: { state: string }, i: number) => expect(s.state).toBe(i % 2 === 0 ? "finished" : "pending"));
+  });
+
+  test("a job's name above 256 bytes is kept cut, marked as cut", async () => {
+    const t = initConvexTest();
+    await t.mutation(api.pools.enqueue, {
+      kind: "mutation",
+      args: [{ tag: "named" }],
+      options: { name: "é".repeat(1000) },
+      poolOptions: { maxParallelism: 0 },
+    });
+    const [work] = (await snapshot(t)).work;
+    const name = work!.fnName as string;
+    expect(name.endsWith(CUT_MARK)).toBe(true);
+    expect(utf8Length(name)).toBeLessThanOrEqual(KEPT_NAME_MAX_BYTES);
+    expect(name.startsWith("éééé")).toBe(true);
   });
 
   test.each([0, -3, 1.5, 1001])("cancelAll with limit %s is INVALID_ARGUMENT and cancels nothing", async (limit) => {

@@ -5,7 +5,7 @@
 // the size rule that keeps a huge errorData from breaking a transaction.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { KEPT_ERROR_DATA_MAX_BYTES, KEPT_ERROR_MAX_BYTES, MAX_VALUE_BYTES } from "../src/component/constants.js";
-import { CUT_MARK, utf8Length } from "../src/component/core/text.js";
+import { CUT_MARK, cutText, utf8Length } from "../src/component/core/text.js";
 import { api } from "./fixture/_generated/api.js";
 import { drain, initConvexTest, runUntilSettled, snapshot, type Test } from "./setup.js";
 
@@ -224,7 +224,8 @@ describe("size rule", () => {
       const { result, status } = await outcome(t, id);
       expect(result.errorData).toEqual({ code: "BIG", pad: "x".repeat(100_000) });
       expect(String(result.error)).toMatch(/^\{"code":"BIG","pad":"x+\[\.\.\.truncated\]$/);
-      expect(status).toMatchObject({ outcome: "failed", error: result.error });
+      // Status keeps the text cut shorter still (KEPT_ERROR_MAX_BYTES).
+      expect(status).toMatchObject({ outcome: "failed", error: cutText(String(result.error), KEPT_ERROR_MAX_BYTES) });
       expect("errorData" in status).toBe(false);
     },
   );
@@ -250,7 +251,11 @@ describe("size rule", () => {
       expect(Object.keys(result).sort()).toEqual(["error", "kind"]);
       expect(result.kind).toBe("failed");
       expect(String(result.error)).toMatch(/^\{"code":"HUGE","pad":"x+\[\.\.\.truncated\]$/);
-      expect(status).toMatchObject({ outcome: "failed", attempts: kind === "action" ? 2 : 1, error: result.error });
+      expect(status).toMatchObject({
+        outcome: "failed",
+        attempts: kind === "action" ? 2 : 1,
+        error: cutText(String(result.error), KEPT_ERROR_MAX_BYTES),
+      });
       expect("errorData" in status).toBe(false);
       expect(warn.mock.calls.some((args) => args.join(" ").includes("errorData of"))).toBe(true);
       // Nothing was left behind and the pool goes on.
@@ -259,7 +264,7 @@ describe("size rule", () => {
     },
   );
 
-  test.each(jobKinds)("%s: a long error text reaches onComplete whole; status keeps it cut to 16 KiB", async (kind) => {
+  test.each(jobKinds)("%s: a long error text reaches onComplete whole; status keeps it cut to KEPT_ERROR_MAX_BYTES", async (kind) => {
     const t = initConvexTest(limits);
     const message = "é".repeat(40_000); // two bytes each in UTF-8: 80,000 bytes
     const id = await enqueue(t, kind, { throws: { kind: "Error", value: message } });

@@ -106,20 +106,26 @@ describe("payload rows", () => {
     expect(s.work[0]!.fnArgs).toEqual({ tag: "small", blob: { text: "tiny" } });
   });
 
-  test("with retention, the args payload goes when the job finishes and the context payload goes with the row", async () => {
+  test("with retention, the args and context payloads go once the job has finished and its onComplete has run; the row stays for its status", async () => {
     const t = initConvexTest();
     const [id] = await t.mutation(api.pools.enqueueDigest, {
       kind: "mutation",
       args: [bigArgs],
       options: { context: bigContext },
     });
-    await runUntil(t, async () => (await t.query(api.pools.statusOne, { id: id! })).state === "finished");
-    // Finished and retained: only the context payload is left (onComplete
-    // has run; nothing reads the args again).
+    await runUntil(
+      t,
+      async () =>
+        (await t.query(api.pools.statusOne, { id: id! })).state === "finished" && (await snapshot(t)).counts.payload === 0,
+    );
+    // Finished and retained: nothing reads its args or context again, so
+    // their payload rows went (deleted by payload:discard, scheduled by the
+    // job's completion); the row keeps the outcome, without them.
     expect(await t.query(api.pools.statusOne, { id: id! })).toMatchObject({ state: "finished", outcome: "success" });
     let s = await snapshot(t);
-    expect(s.counts).toMatchObject({ work: 1, payload: 1 });
+    expect(s.counts).toMatchObject({ work: 1, payload: 0 });
     expect(s.work[0]!.argsPayloadId).toBeUndefined();
+    expect(s.work[0]!.onComplete).toBeUndefined();
 
     await vi.advanceTimersByTimeAsync(DAY);
     await drain(t);

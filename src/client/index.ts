@@ -30,6 +30,7 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import {
   CLIENT_BATCH_MAX_BYTES,
   CLIENT_BATCH_MAX_ITEMS,
+  STATUS_BATCH_MAX_IDS,
   DEFAULT_STATUS_TTL_MS,
 } from "../component/constants.js";
 import { resolveRetryBehavior } from "../component/core/retry.js";
@@ -477,12 +478,23 @@ export class Workpool {
     return await ctx.runQuery(this.component.lib.stats, {});
   }
 
-  /** Statuses of several jobs, in the order of `ids`. */
+  /**
+   * Statuses of several jobs, in the order of `ids`. Read in component
+   * calls of at most 1,000 ids (STATUS_BATCH_MAX_IDS), which always fit in
+   * one transaction's reads; from a query or mutation, all the calls share
+   * the caller's transaction, so more ids fit only while their jobs carry
+   * little (see the README's "Limits").
+   */
   async statusBatch(
     ctx: RunQueryCtx | RunMutationCtx | RunActionCtx,
     ids: WorkId[],
   ): Promise<Status[]> {
-    return await ctx.runQuery(this.component.lib.statusBatch, { ids });
+    const statuses: Status[] = [];
+    for (let i = 0; i < ids.length; i += STATUS_BATCH_MAX_IDS) {
+      const chunk = ids.slice(i, i + STATUS_BATCH_MAX_IDS);
+      statuses.push(...(await ctx.runQuery(this.component.lib.statusBatch, { ids: chunk })));
+    }
+    return statuses;
   }
 
   /**

@@ -9,7 +9,7 @@ import {
   checkBoolean,
   checkDelay,
   checkExcludeKinds,
-  checkFunctionHandle,
+  isFunctionHandle,
   checkIdempotencyKey,
   checkKey,
   checkKnownKeys,
@@ -219,7 +219,7 @@ export function checkFunctionArg(field: string, fn: unknown): void {
     `${field} must be a function reference (like internal.emails.send) or a function handle ` +
     `(a string from createFunctionHandle, starting with "function://")`;
   if (typeof fn === "string") {
-    if (checkFunctionHandle(field, fn) !== null) throw new Error(`${rule}, got ${describeValue(fn)}`);
+    if (!isFunctionHandle(fn)) throw new Error(`${rule}, got ${describeValue(fn)}`);
     return;
   }
   try {

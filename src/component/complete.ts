@@ -12,18 +12,21 @@ import { settle, wantsCallback, expiryOf, type Settlement } from "./core/transit
 import { rankOf } from "./core/plan.js";
 import {
   DELIVERY_CHUNK_BYTES,
+  FINALIZE_BYTES_BUDGET,
   FINALIZE_RETRY_AFTER_MS,
+  FINALIZE_ROOM_BYTES,
   INLINE_VALUE_MAX_BYTES,
   KEPT_ERROR_DATA_MAX_BYTES,
   KEPT_ERROR_MAX_BYTES,
 } from "./constants.js";
+import { Budget } from "./budget.js";
 import { cutText } from "./core/text.js";
 import { errorMessage } from "./errors.js";
 import { releaseKey } from "./keys.js";
 import { queueJobs, type Queuer } from "./queues.js";
 import { failpoint, heldMs } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
-import { deletePayload, loadValue, sizeOf } from "./payload.js";
+import { Discards, loadValue, sizeOf } from "./payload.js";
 import { vLogLevel, type LogLevel, type RunResult } from "./validators.js";
 import { wakeLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
@@ -108,7 +111,9 @@ function keptFailure(result: RunResult): { error?: string; errorData?: unknown }
 /**
  * Writes a finished job's outcome: kept for its statusTtl, or deleted at
  * once (statusTtl 0) unless onComplete is still to run (callbackPending).
- * Args are dropped either way: nothing reads them again.
+ * Args are dropped either way, and onComplete (its context too) unless it
+ * is still to run: nothing reads them again. Their payload rows go to
+ * `discards`.
  */
 export async function writeOutcome(
   db: MutationCtx["db"],
@@ -116,10 +121,11 @@ export async function writeOutcome(
   outcome: { result: RunResult; attempts: number; now: number },
   extra: { callbackPending?: boolean; callbackResult?: KeptResult; onCompleteError?: string },
   by: Queuer,
+  discards: Discards,
 ): Promise<{ expiresAt?: number }> {
-  await deletePayload(db, work.argsPayloadId);
+  discards.add(work.argsPayloadId);
+  if (!extra.callbackPending) discards.add(work.onComplete?.contextPayloadId);
   if (work.statusTtl === 0 && !extra.callbackPending) {
-    await deletePayload(db, work.onComplete?.contextPayloadId);
     await db.delete("work", work._id);
     await releaseKey(db, work, by);
     return {};
@@ -129,8 +135,10 @@ export async function writeOutcome(
   // not delete it first); `finalize` sets it.
   const expiresAt =
     work.statusTtl === 0 || extra.callbackPending ? undefined : expiryOf(now, work.statusTtl);
+  const { onComplete, ...kept } = withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError", "liveKey"]);
   await db.replace("work", work._id, {
-    ...withoutFields(work, ["_id", "_creationTime", "fnArgs", "argsPayloadId", "lastError", "liveKey"]),
+    ...kept,
+    ...(extra.callbackPending && onComplete !== undefined ? { onComplete } : {}),
     state: "finished",
     attempts,
     outcome: result.kind,
@@ -187,8 +195,9 @@ async function loadResult(db: MutationCtx["db"], kept: KeptResult): Promise<RunR
   return jsonToConvex(JSON.parse(new TextDecoder().decode(bytes)) as Parameters<typeof jsonToConvex>[0]) as RunResult;
 }
 
-async function deleteResult(db: MutationCtx["db"], kept: KeptResult | undefined): Promise<void> {
-  for (const id of kept?.chunkIds ?? []) await deletePayload(db, id);
+/** Bytes of a kept result's payload rows, at most (each is read to load it). */
+function keptResultBytes(kept: KeptResult | undefined): number {
+  return (kept?.chunkIds?.length ?? 0) * DELIVERY_CHUNK_BYTES;
 }
 
 /**
@@ -260,6 +269,7 @@ export async function settleReports(
   const tally = emptyTally();
   const items: { workId: Id<"work">; attempt: number }[] = [];
   const toFinalize: Id<"work">[] = [];
+  const discards = new Discards();
   let expiresAt: number | undefined;
   for (const report of reports) {
     const work = known?._id === report.workId ? known : await ctx.db.get("work", report.workId);
@@ -286,13 +296,21 @@ export async function settleReports(
     } else if (callback) {
       extra = { onCompleteError: await runOnComplete(ctx, work, s.result, logger) };
     }
-    const written = await writeOutcome(ctx.db, work, { result: s.result, attempts: s.attempts, now }, extra, "writer");
+    const written = await writeOutcome(
+      ctx.db,
+      work,
+      { result: s.result, attempts: s.attempts, now },
+      extra,
+      "writer",
+      discards,
+    );
     expiresAt = earliest(expiresAt, written.expiresAt);
     logger.event("INFO", "completed", {
       workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts,
       ...(s.result.kind === "failed" ? { error: keptError(s.result.error) } : {}),
     });
   }
+  await discards.flush(ctx.scheduler);
   if (items.length === 0) return;
   if (deferCallbacks && toFinalize.length > 0) await scheduleFinalize(ctx, toFinalize, deferCallbacks.logLevel, now);
   await ctx.db.insert("pendingCompletion", {
@@ -336,7 +354,9 @@ export const deliver = internalMutation({
 /**
  * Runs onComplete for jobs finished without it (callbackPending: by the
  * loop, or by a delivery), each once: the flag is cleared in the same
- * transaction as the call.
+ * transaction as the call. Runs as many as its byte budget has room for
+ * (FINALIZE_BYTES_BUDGET: large contexts and results, and callbacks that
+ * store them, add up) and hands the rest to another call.
  */
 export const finalize = internalMutation({
   args: {
@@ -348,22 +368,34 @@ export const finalize = internalMutation({
   returns: v.null(),
   handler: async (ctx, { workIds, logLevel, skipCallback }) => {
     const logger = createLogger(logLevel);
+    const budget = await Budget.open(ctx.meta, { read: FINALIZE_BYTES_BUDGET, written: FINALIZE_BYTES_BUDGET });
+    const discards = new Discards();
     let earliestExpiry: number | undefined;
-    for (const workId of workIds) {
+    for (const [i, workId] of workIds.entries()) {
       const work = await ctx.db.get("work", workId);
       if (!work?.callbackPending || work.outcome === undefined) continue;
+      // Room for this onComplete (its context and kept result, what it reads
+      // and writes); else it and the rest run in a finalize of their own.
+      // (Retries run one job per call: only a first run is split.)
+      const room = FINALIZE_ROOM_BYTES + keptResultBytes(work.callbackResult);
+      if (i > 0 && !(await budget.allows({ read: room, written: room }))) {
+        await scheduleFinalize(ctx, workIds.slice(i), logLevel, Date.now());
+        break;
+      }
       const onCompleteError = skipCallback
         ? `onComplete could not be run: its transaction failed ${(work.finalizeAttempts ?? 1) - 1} times`
         : await runOnComplete(ctx, work, await callbackResultOf(ctx.db, work), logger);
       failpoint("finalize:afterCallback");
-      await deleteResult(ctx.db, work.callbackResult);
+      for (const id of work.callbackResult?.chunkIds ?? []) discards.add(id);
+      discards.add(work.onComplete?.contextPayloadId);
       if (work.statusTtl === 0) {
-        await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
         await ctx.db.delete("work", work._id);
         continue;
       }
       const expiresAt = expiryOf(work.finishedAt ?? Date.now(), work.statusTtl);
       await ctx.db.patch("work", work._id, {
+        // Run: its handle and context are not needed again.
+        onComplete: undefined,
         callbackPending: undefined,
         callbackResult: undefined,
         finalizeId: undefined,
@@ -374,6 +406,7 @@ export const finalize = internalMutation({
       });
       earliestExpiry = earliest(earliestExpiry, expiresAt);
     }
+    await discards.flush(ctx.scheduler);
     // Tell the loop when these outcomes expire, so its sweep finds them.
     if (earliestExpiry !== undefined) {
       await ctx.db.insert("pendingCompletion", {
@@ -420,12 +453,20 @@ export async function settleInLoop(
   work: Doc<"work">,
   s: Settlement,
   now: number,
+  discards: Discards,
 ): Promise<{ callbackPending: boolean; expiresAt?: number }> {
   if (s.kind === "retry") {
     await requeue(db, work, s, "loop");
     return { callbackPending: false };
   }
   const callbackPending = wantsCallback(work.onComplete, s.result.kind);
-  const written = await writeOutcome(db, work, { result: s.result, attempts: s.attempts, now }, { callbackPending }, "loop");
+  const written = await writeOutcome(
+    db,
+    work,
+    { result: s.result, attempts: s.attempts, now },
+    { callbackPending },
+    "loop",
+    discards,
+  );
   return { callbackPending, ...written };
 }

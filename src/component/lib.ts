@@ -3,7 +3,19 @@
 // pendingCancelation), add to the sharded stats counters, and wake the loop;
 // the loop decides what runs.
 import { v, type Infer } from "convex/values";
-import { CANCEL_ALL_DEFAULT_LIMIT, CANCEL_ALL_MAX_LIMIT, DEFAULT_STATUS_TTL_MS, PENDING_START_CHUNK } from "./constants.js";
+import {
+  CANCEL_ALL_DEFAULT_LIMIT,
+  CANCEL_ALL_MAX_LIMIT,
+  CANCEL_ALL_PAGE_BYTES_BUDGET,
+  DEFAULT_STATUS_TTL_MS,
+  ID_MAX_BYTES,
+  KEPT_NAME_MAX_BYTES,
+  PENDING_START_CHUNK,
+  STATUS_BATCH_MAX_IDS,
+  WORK_ROW_MAX_BYTES,
+} from "./constants.js";
+import { Budget } from "./budget.js";
+import { cutText } from "./core/text.js";
 import { statusOf } from "./core/status.js";
 import {
   checkFunctionHandle,
@@ -72,8 +84,10 @@ async function insertWork(db: MutationCtx["db"], item: EnqueueItem, now: number)
   const workId = await db.insert("work", {
     fnType: item.fnType,
     fnHandle: item.fnHandle,
-    fnName: item.fnName,
+    // A label for logs: cut, like kept error text, so the row stays small.
+    fnName: cutText(item.fnName, KEPT_NAME_MAX_BYTES),
     ...(args.payloadId !== undefined ? { argsPayloadId: args.payloadId } : { fnArgs: args.inline }),
+    valueBytes: args.bytes + (context?.bytes ?? 0),
     ...(onComplete !== undefined
       ? {
           onComplete: {
@@ -240,10 +254,17 @@ export const status = query({
   handler: async (ctx, { id }) => statusOf(await ctx.db.get("work", parseWorkId(ctx.db, id)), Date.now()),
 });
 
+/**
+ * Up to STATUS_BATCH_MAX_IDS statuses: that many rows of the largest size
+ * fit in one transaction's reads (the client splits longer lists).
+ */
 export const statusBatch = query({
   args: { ids: v.array(v.string()) },
   returns: v.array(vStatus),
   handler: async (ctx, { ids }) => {
+    if (ids.length > STATUS_BATCH_MAX_IDS) {
+      fail("INVALID_ARGUMENT", `ids must hold at most ${STATUS_BATCH_MAX_IDS} work ids per call, got ${ids.length}`);
+    }
     const now = Date.now();
     const workIds = ids.map((id) => parseWorkId(ctx.db, id));
     return await Promise.all(workIds.map(async (id) => statusOf(await ctx.db.get("work", id), now)));
@@ -251,18 +272,17 @@ export const statusBatch = query({
 });
 
 /**
- * Cancels a job, once: flags its row (a pending job then never starts; a
- * running attempt is not retried) and, for a pending job, asks the loop to
- * finish it as canceled. A finished or unknown job is a no-op. Returns
- * whether the loop has a request to apply.
+ * Cancels a job, once, given its row as just read: flags the row (a pending
+ * job then never starts; a running attempt is not retried) and, for a
+ * pending job, asks the loop to finish it as canceled. A finished or
+ * unknown job is a no-op. Returns whether the loop has a request to apply.
  */
-async function requestCancel(db: MutationCtx["db"], workId: Id<"work">): Promise<boolean> {
-  const work = await db.get("work", workId);
+async function requestCancel(db: MutationCtx["db"], work: Doc<"work"> | null): Promise<boolean> {
   if (work === null || work.state === "finished" || work.cancelRequested) return false;
-  await db.patch("work", workId, { cancelRequested: true });
+  await db.patch("work", work._id, { cancelRequested: true });
   // A running attempt's report reads the flag; nothing for the loop to do.
   if (work.state === "running") return false;
-  await db.insert("pendingCancelation", { workId, segment: db.vars.commitTs });
+  await db.insert("pendingCancelation", { workId: work._id, segment: db.vars.commitTs });
   return true;
 }
 
@@ -272,14 +292,15 @@ export const cancel = mutation({
   handler: async (ctx, { id, logLevel }) => {
     const workId = parseWorkId(ctx.db, id);
     await applyConfig(ctx.db, { logLevel });
-    if (await requestCancel(ctx.db, workId)) await wakeLoop(ctx, Date.now());
+    if (await requestCancel(ctx.db, await ctx.db.get("work", workId))) await wakeLoop(ctx, Date.now());
     return null;
   },
 });
 
 /**
- * Cancels every job enqueued before the call, `limit` per transaction,
- * continuing in scheduled calls. It walks the live jobs (running ones
+ * Cancels every job enqueued before the call, at most `limit` per
+ * transaction (fewer when their rows are large: a page also stops at its
+ * byte budget), continuing in scheduled calls. It walks the live jobs (running ones
  * first, then pending ones) in creation order up to the newest job that
  * existed when it was called, which includes jobs enqueued earlier in the
  * calling transaction; finished jobs kept for their status are not read.
@@ -330,21 +351,42 @@ const vPageArgs = {
 };
 type PageArgs = Infer<ReturnType<typeof v.object<typeof vPageArgs>>>;
 
-async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler">, page: PageArgs) {
-  const rows = await ctx.db
+/**
+ * Room one job of a page needs at most: its row read by the walk and again
+ * by the write of its flag, the row written, and its cancel request.
+ */
+const CANCEL_ALL_JOB_BYTES = { read: 2 * WORK_ROW_MAX_BYTES, written: WORK_ROW_MAX_BYTES + 4 * ID_MAX_BYTES };
+
+/**
+ * Flags up to `limit` jobs, in creation order, and as many as its byte
+ * budget has room for (CANCEL_ALL_PAGE_BYTES_BUDGET, and what is left of
+ * the caller's transaction for the first page), then schedules the next
+ * page from the last one flagged. Always flags one, so every page makes
+ * progress.
+ */
+async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler" | "meta">, page: PageArgs) {
+  const budget = await Budget.open(ctx.meta, { read: CANCEL_ALL_PAGE_BYTES_BUDGET, written: CANCEL_ALL_PAGE_BYTES_BUDGET });
+  const walk = ctx.db
     .query("work")
     .withIndex("by_state", (q) =>
       q.eq("state", page.state).gt("_creationTime", page.after).lte("_creationTime", page.upTo),
-    )
-    .take(page.limit);
+    );
+  let flagged = 0;
   let any = false;
-  for (const work of rows) {
-    if (await requestCancel(ctx.db, work._id)) any = true;
+  // Stopped short of the range's end, after the job created at this time.
+  let stoppedAfter: number | null = null;
+  // One row at a time, so that the walk reads no row it has no room for.
+  for await (const work of walk) {
+    if (await requestCancel(ctx.db, work)) any = true;
+    flagged += 1;
+    if (flagged === page.limit || !(await budget.allows(CANCEL_ALL_JOB_BYTES))) {
+      stoppedAfter = work._creationTime;
+      break;
+    }
   }
   if (any) await wakeLoop(ctx, Date.now());
-  const last = rows[rows.length - 1];
-  if (rows.length === page.limit && last !== undefined) {
-    await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, after: last._creationTime });
+  if (stoppedAfter !== null) {
+    await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, after: stoppedAfter });
   } else if (page.state === "running") {
     await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, state: "pending", after: -1 });
   } else if ((await ctx.db.get("cancelAllRequest", page.requestId)) !== null) {

@@ -10,11 +10,22 @@
 //   6. decides when to run next: at once while a queue has rows left, else
 //      asleep until something becomes due or a writer wakes it (wake.ts).
 // A call whose generation is not the run-status row's does nothing, so
-// exactly one loop is in charge.
-import { v } from "convex/values";
+// exactly one loop is in charge. Steps 2-5 handle jobs one at a time and
+// each stops when the iteration's byte budget has no room for one more at
+// its largest (LOOP_BYTES_BUDGET, budget.ts); the loop then runs again at
+// once. Payload rows the jobs no longer need are never read here: they go
+// to `payload:discard`.
+import { getDocumentSize, v } from "convex/values";
 import {
+  ACTION_GROUP_MAX_BYTES,
   ACTION_GROUP_SIZE,
   CANCEL_BATCH,
+  ID_MAX_BYTES,
+  LOOP_BYTES_BUDGET,
+  MAX_VALUE_BYTES,
+  PENDING_START_CHUNK,
+  WORK_ROW_MAX_BYTES,
+  WORKER_CALL_MAX_ARGS_BYTES,
   COMPLETION_BATCH,
   FINALIZE_BATCH,
   FINALIZE_MAX_ATTEMPTS,
@@ -38,7 +49,8 @@ import { count, earliest, scheduleFinalize, settleInLoop } from "./complete.js";
 import { readConfig } from "./config.js";
 import { failpoint, heldMs, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
-import { deletePayload } from "./payload.js";
+import { Budget } from "./budget.js";
+import { Discards, sizeOf } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
 import { countTally, foldDelayed, uncountDelayed } from "./stats.js";
 import { cancelIfPending, loopCallFailed, restartLoop, wakeLoop } from "./wake.js";
@@ -47,6 +59,30 @@ import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
 
 type Counters = Doc<"poolState">["counters"];
+
+// The room each job step asks for before its next job, at its largest
+// (a write reads the row again: see budget.ts), including what the
+// iteration does for it after the job steps (marking it running, recording
+// its finalize call on its row). Queue rows hold PENDING_START_CHUNK ids at
+// most.
+const QUEUE_ROW_BYTES = PENDING_START_CHUNK * ID_MAX_BYTES + 256;
+/** A cancel: its request, the job read and written twice (its finalize call), its key's next job and queue row. */
+const CANCEL_ROOM = {
+  read: 4 * WORK_ROW_MAX_BYTES + 4 * ID_MAX_BYTES,
+  written: 2 * WORK_ROW_MAX_BYTES + QUEUE_ROW_BYTES,
+};
+/** A lost attempt: its worker's record (read once per worker), the job read and written twice, its key's next job. */
+const RECOVERY_ROOM = {
+  read: WORKER_CALL_MAX_ARGS_BYTES + 4 * WORK_ROW_MAX_BYTES,
+  written: 2 * WORK_ROW_MAX_BYTES + QUEUE_ROW_BYTES,
+};
+/**
+ * A start: the job read, its queue row used up, and the job written running
+ * (or, under a cancelAll, canceled: written, and its key's next job read).
+ */
+const START_ROOM = { read: 3 * WORK_ROW_MAX_BYTES + 2 * QUEUE_ROW_BYTES, written: WORK_ROW_MAX_BYTES + QUEUE_ROW_BYTES };
+/** An expired outcome: its row read by the sweep and again by its delete. */
+const SWEEP_ROOM = { read: 2 * WORK_ROW_MAX_BYTES };
 const zeroCounters = (): Counters => ({ succeeded: 0, failed: 0, canceled: 0, retries: 0, started: 0 });
 
 export const main = internalMutation({
@@ -79,7 +115,25 @@ export const main = internalMutation({
     const totals = { ...zeroTotals(), ...state.totals };
     const before = { ...totals };
     const toFinalize: Id<"work">[] = [];
+    // Payload rows of the jobs this iteration ends or deletes.
+    const discards = new Discards();
     let backlogNow = false;
+    const budget = await Budget.open(ctx.meta, { read: LOOP_BYTES_BUDGET, written: LOOP_BYTES_BUDGET });
+    // Whether a job step stopped for want of room: go on at once.
+    let outOfBytes = false;
+    // What the iteration has taken on to do after its job steps (marking
+    // the jobs it starts running, recording the finalize call of those it
+    // ends on their rows): not yet in its metrics, so added to every room.
+    const later = { read: 0, written: 0 };
+    const roomFor = async (need: { read: number; written?: number }) => {
+      outOfBytes ||= !(await budget.allows({ read: need.read + later.read, written: (need.written ?? 0) + later.written }));
+      return !outOfBytes;
+    };
+    const finalizeLater = (workId: Id<"work">) => {
+      toFinalize.push(workId);
+      later.read += WORK_ROW_MAX_BYTES;
+      later.written += WORK_ROW_MAX_BYTES;
+    };
 
     // 1. Free the slots of attempts that ended.
     const completions = await ctx.db
@@ -106,8 +160,8 @@ export const main = internalMutation({
     /** Ends a pending job as canceled; its onComplete runs in `finalize`. */
     const cancelPending = async (work: Doc<"work">) => {
       const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
-      const settled = await settleInLoop(ctx.db, work, s, now);
-      if (settled.callbackPending) toFinalize.push(work._id);
+      const settled = await settleInLoop(ctx.db, work, s, now, discards);
+      if (settled.callbackPending) finalizeLater(work._id);
       expiring(settled.expiresAt);
       counters.canceled += 1;
       totals.canceled += 1;
@@ -119,13 +173,16 @@ export const main = internalMutation({
       .query("pendingCancelation")
       .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
       .take(CANCEL_BATCH);
+    let applied = 0;
     for (const request of cancels) {
+      if (!(await roomFor(CANCEL_ROOM))) break;
       await ctx.db.delete("pendingCancelation", request._id);
       const work = await ctx.db.get("work", request.workId);
       // Started since (its report sees the flag) or finished: nothing to do.
       if (work?.state === "pending") await cancelPending(work);
+      applied += 1;
     }
-    backlogNow ||= cancels.length === CANCEL_BATCH;
+    backlogNow ||= cancels.length === CANCEL_BATCH || applied < cancels.length;
 
     // 3. Recovery: fail attempts whose worker is gone.
     let nextRecoveryAt = state.nextRecoveryAt;
@@ -136,13 +193,20 @@ export const main = internalMutation({
     if (recoveryDue || state.recoveryContinues) {
       if (recoveryDue) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
       let recovered = 0;
+      // A group's jobs share one worker: read its record once.
+      const workers = new Map<Id<"_scheduled_functions">, string | null>();
       for (const entry of [...running.values()]) {
-        if (recovered === RECOVERY_BATCH) {
+        if (recovered === RECOVERY_BATCH || !(await roomFor(RECOVERY_ROOM))) {
           recoveryContinues = true;
           backlogNow = true;
           break;
         }
-        const reason = await lostWorker(ctx.db, entry, now);
+        // Jobs started together share their worker and its start time.
+        let reason = workers.get(entry.scheduledId);
+        if (reason === undefined) {
+          reason = await lostWorker(ctx.db, entry, now);
+          workers.set(entry.scheduledId, reason);
+        }
         if (reason === null) continue;
         // Counted whether or not it is settled here (its report may be on
         // the way), so the rows read per iteration stay bounded.
@@ -151,8 +215,8 @@ export const main = internalMutation({
         if (!stillRunning(work, entry)) continue;
         running.delete(entry.workId);
         const s = settle(work, { kind: "failed", error: reason }, now, Math.random);
-        const settled = await settleInLoop(ctx.db, work, s, now);
-        if (settled.callbackPending) toFinalize.push(work._id);
+        const settled = await settleInLoop(ctx.db, work, s, now, discards);
+        if (settled.callbackPending) finalizeLater(work._id);
         expiring(settled.expiresAt);
         count(counters, s);
         count(totals, s);
@@ -193,13 +257,14 @@ export const main = internalMutation({
       // bounded separately (reads stay far below the transaction limit).
       let examined = 0;
       // Cancels under a cancelAll share this iteration's cancel budget.
-      let cancelBudget = CANCEL_BATCH - cancels.length;
+      let cancelBudget = CANCEL_BATCH - applied;
       const withinBudget = () =>
         examined < START_SCAN_LIMIT &&
         cancelBudget > 0 &&
         moveBudget.rows < PENDING_START_ROWS_PER_ITERATION &&
-        !queues!.truncated;
-      while (slots > 0 && withinBudget()) {
+        !queues!.truncated &&
+        !outOfBytes;
+      while (slots > 0 && withinBudget() && (await roomFor(START_ROOM))) {
         const due = queues.byRank.map((q) => q.head !== null);
         const rank = pickRank(due, passes);
         if (rank === null) break;
@@ -217,6 +282,9 @@ export const main = internalMutation({
         }
         started.push(work);
         startedIds.add(work._id);
+        // Marked running after the scan (startJobs): read again and written.
+        later.read += getDocumentSize(work);
+        later.written += getDocumentSize(work);
         passes = afterStart(due, passes, rank);
         slots -= 1;
       }
@@ -239,15 +307,21 @@ export const main = internalMutation({
     }
     // Read `work` only when an outcome is due to expire (or none is known).
     if (nextExpiry === undefined || (nextExpiry !== null && nextExpiry <= now)) {
-      const expired = await ctx.db
+      const expired = ctx.db
         .query("work")
-        .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now))
-        .take(SWEEP_BATCH);
-      for (const work of expired) {
-        await deletePayload(ctx.db, work.onComplete?.contextPayloadId);
-        await ctx.db.delete("work", work._id);
+        .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now));
+      let swept = 0;
+      // One row at a time, each only if there is room for it.
+      if (await roomFor(SWEEP_ROOM)) {
+        for await (const work of expired) {
+          // Only rows written before onComplete's context was dropped once it ran still have one.
+          discards.add(work.onComplete?.contextPayloadId);
+          await ctx.db.delete("work", work._id);
+          swept += 1;
+          if (swept === SWEEP_BATCH || !(await roomFor(SWEEP_ROOM))) break;
+        }
       }
-      backlogNow ||= expired.length === SWEEP_BATCH;
+      backlogNow ||= swept === SWEEP_BATCH || outOfBytes;
       const first = await ctx.db
         .query("work")
         .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0))
@@ -322,16 +396,52 @@ export const main = internalMutation({
     if (stored === null) await ctx.db.insert("poolState", nextState);
     else await ctx.db.replace("poolState", stored._id, nextState);
     await scheduleNext(ctx, runStatus, wake, snapshotTs);
+    await discards.flush(ctx.scheduler);
     await observe("loop:end", () => ctx.meta.getTransactionMetrics());
     return null;
   },
 });
 
 /**
+ * Bytes a job carries: its args, which its worker loads, and its context,
+ * which the worker's report loads for onComplete. Rows written before the
+ * size was kept count a payload row at its largest.
+ */
+function carriedBytes(w: Doc<"work">): number {
+  if (w.valueBytes !== undefined) return w.valueBytes;
+  const args = w.argsPayloadId !== undefined ? MAX_VALUE_BYTES : sizeOf(w.fnArgs);
+  const context = w.onComplete?.contextPayloadId !== undefined ? MAX_VALUE_BYTES : sizeOf(w.onComplete?.context);
+  return args + context;
+}
+
+/**
+ * Action and query jobs in start order, in groups of at most
+ * ACTION_GROUP_SIZE jobs and ACTION_GROUP_MAX_BYTES carried (a larger job
+ * alone).
+ */
+function actionGroups(jobs: Doc<"work">[]): Doc<"work">[][] {
+  const groups: Doc<"work">[][] = [];
+  let bytes = 0;
+  for (const w of jobs) {
+    if (w.fnType === "mutation") continue;
+    const size = carriedBytes(w);
+    const group = groups[groups.length - 1];
+    if (group === undefined || group.length === ACTION_GROUP_SIZE || bytes + size > ACTION_GROUP_MAX_BYTES) {
+      groups.push([w]);
+      bytes = size;
+    } else {
+      group.push(w);
+      bytes += size;
+    }
+  }
+  return groups;
+}
+
+/**
  * Marks jobs running and hands them to workers: action and query jobs in
- * groups of up to ACTION_GROUP_SIZE per worker action (a query read from an
- * action has a snapshot of its own), each mutation job in a worker mutation
- * of its own (its own transaction).
+ * groups (actionGroups) per worker action (a query read from an action has
+ * a snapshot of its own), each mutation job in a worker mutation of its own
+ * (its own transaction).
  */
 async function startJobs(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
@@ -349,9 +459,7 @@ async function startJobs(
     ...(w.fnType === "query" ? { fnType: "query" as const } : {}),
     ...(w.argsPayloadId !== undefined ? { argsPayloadId: w.argsPayloadId } : { fnArgs: w.fnArgs }),
   });
-  const inActions = jobs.filter((w) => w.fnType !== "mutation");
-  for (let i = 0; i < inActions.length; i += ACTION_GROUP_SIZE) {
-    const group = inActions.slice(i, i + ACTION_GROUP_SIZE);
+  for (const group of actionGroups(jobs)) {
     const scheduledId = await ctx.scheduler.runAfter(0, internal.worker.runActions, {
       jobs: group.map(toRun),
       logLevel,

@@ -71,6 +71,12 @@ export default defineSchema({
     /** Inline when small; else in `payload` (see argsPayloadId). */
     fnArgs: v.optional(v.any()),
     argsPayloadId: v.optional(v.id("payload")),
+    /**
+     * Bytes of args and context together, as enqueued (worker groups are
+     * sized by it). Absent on rows written before it was kept.
+     */
+    valueBytes: v.optional(v.number()),
+    /** Until onComplete has run (or is excluded): dropped, context and all, once it has. */
     onComplete: v.optional(
       v.object({
         fnHandle: v.string(),
@@ -89,7 +95,7 @@ export default defineSchema({
     runAt: v.number(),
     /** When the next (or current) attempt became due, epoch ms. */
     readyAt: v.number(),
-    /** Error of the latest failed attempt (cut to 16 KiB); set while backing off. */
+    /** Error of the latest failed attempt (cut to KEPT_ERROR_MAX_BYTES); set while backing off. */
     lastError: v.optional(v.string()),
     /**
      * Set by cancel (lib.cancel, a cancelAll page): the job must not start,
@@ -151,7 +157,10 @@ export default defineSchema({
     // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_state", ["state"]),
 
-  /** Args or context too large to keep in the `work` row. */
+  /**
+   * Args or context too large to keep in the `work` row. Deleted by
+   * `payload:discard` once the job no longer needs it (payload.ts).
+   */
   payload: defineTable({ value: v.any() }),
 
   /**

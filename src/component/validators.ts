@@ -144,7 +144,7 @@ export const vStatus = v.union(
     attempts: v.optional(v.number()),
     finishedAt: v.optional(v.number()),
     error: v.optional(v.string()),
-    /** The failed job's errorData, when it was kept (at most 16 KiB). */
+    /** The failed job's errorData, when it was kept (at most KEPT_ERROR_DATA_MAX_BYTES, 2 KiB). */
     errorData: v.optional(v.any() as VAny<Value>),
     /** What onComplete threw, if it did (it is not run again). */
     onCompleteError: v.optional(v.string()),

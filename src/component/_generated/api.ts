@@ -7,6 +7,7 @@
  * @module
  */
 
+import type * as budget from "../budget.js";
 import type * as complete from "../complete.js";
 import type * as config from "../config.js";
 import type * as constants from "../constants.js";
@@ -40,6 +41,7 @@ import type {
 import { anyApi, componentsGeneric } from "convex/server";
 
 declare const fullApi: ApiFromModules<{
+  budget: typeof budget;
   complete: typeof complete;
   config: typeof config;
   constants: typeof constants;

@@ -2,7 +2,14 @@
 // (which throws Error before any call) and the component (which throws
 // ConvexError). Each check returns a message naming the field, the rule and
 // the value received, or null when the value is fine.
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_PARALLELISM_LIMIT, MAX_VALUE_BYTES } from "../constants.js";
+import {
+  FUNCTION_HANDLE_MAX_BYTES,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_PARALLELISM_LIMIT,
+  MAX_VALUE_BYTES,
+} from "../constants.js";
+import { utf8Length } from "./text.js";
 import { PRIORITY_RANK } from "./plan.js";
 
 export const LOG_LEVELS = [
@@ -159,11 +166,24 @@ export function checkPositiveInteger(field: string, value: unknown) {
 /** What createFunctionHandle returns: "function://" and then the handle, no spaces. */
 const FUNCTION_HANDLE = /^function:\/\/\S+$/;
 
-/** A function handle, as the component stores and later calls it. */
+/** Whether `value` looks like what createFunctionHandle returns. */
+export function isFunctionHandle(value: unknown): value is string {
+  return typeof value === "string" && FUNCTION_HANDLE.test(value);
+}
+
+/**
+ * A function handle, as the component stores and later calls it. Bounded
+ * so that a job's row stays within WORK_ROW_MAX_BYTES (Convex's own
+ * handles are far shorter).
+ */
 export function checkFunctionHandle(field: string, value: unknown) {
-  return typeof value === "string" && FUNCTION_HANDLE.test(value)
+  if (!isFunctionHandle(value)) {
+    return `${field} must be a function handle (a string from createFunctionHandle, starting with "function://"), ${got(value)}`;
+  }
+  const bytes = utf8Length(value);
+  return bytes <= FUNCTION_HANDLE_MAX_BYTES
     ? null
-    : `${field} must be a function handle (a string from createFunctionHandle, starting with "function://"), ${got(value)}`;
+    : `${field} must be at most ${FUNCTION_HANDLE_MAX_BYTES} bytes, got a function handle of ${bytes} bytes`;
 }
 
 /**
