@@ -494,6 +494,24 @@ describe("documented bounds", () => {
         errorData: keptData,
         finishedAt: 1_790_000_000_000,
         callbackPending: true,
+        finalizeId: id("_scheduled_functions"),
+        finalizeCheckAt: 1_790_000_060_000,
+        finalizeAttempts: 3,
+      },
+      delivered: {
+        ...common,
+        state: "finished",
+        onComplete: { ...onComplete, context: inline },
+        outcome: "failed",
+        // A delivery keeps the whole result inline when it fits the inline
+        // size; the kept error text and errorData come from it.
+        callbackResult: { inline: { kind: "failed", error: "e".repeat(700), errorData: "d".repeat(1000) } },
+        error: "e".repeat(700),
+        errorData: "d".repeat(1000),
+        finishedAt: 1_790_000_000_000,
+        callbackPending: true,
+        finalizeId: id("_scheduled_functions"),
+        finalizeCheckAt: 1_790_000_060_000,
         finalizeAttempts: 3,
       },
       finished: {
@@ -507,6 +525,7 @@ describe("documented bounds", () => {
         expiresAt: 1_790_086_400_000,
       },
     };
+    expect(getConvexSize(rows.delivered.callbackResult.inline)).toBeLessThanOrEqual(INLINE_VALUE_MAX_BYTES);
     for (const row of Object.values(rows)) expect(getDocumentSize(row)).toBeLessThanOrEqual(WORK_ROW_MAX_BYTES);
     expect(STATUS_BATCH_MAX_IDS * WORK_ROW_MAX_BYTES).toBeLessThan(13 * MIB);
   });

@@ -78,7 +78,9 @@ export const WORK_ROW_FIXED_MAX_BYTES =
  * The largest a `work` row grows (test/byte-budgets.test.ts builds one):
  * pending, it holds its inline args and context and, backing off, the last
  * error; finished, its error text, errorData and, while onComplete is still
- * to run, its context, or after it, onCompleteError.
+ * to run, its context (and a delivery's kept result, inline only up to
+ * INLINE_VALUE_MAX_BYTES, when the error text and errorData are cut from
+ * it, so no longer than it), or after it, onCompleteError.
  */
 export const WORK_ROW_MAX_BYTES =
   WORK_ROW_FIXED_MAX_BYTES +
