@@ -371,17 +371,20 @@ export const finalize = internalMutation({
     const budget = await Budget.open(ctx.meta, { read: FINALIZE_BYTES_BUDGET, written: FINALIZE_BYTES_BUDGET });
     const discards = new Discards();
     let earliestExpiry: number | undefined;
+    let ran = 0;
     for (const [i, workId] of workIds.entries()) {
       const work = await ctx.db.get("work", workId);
       if (!work?.callbackPending || work.outcome === undefined) continue;
       // Room for this onComplete (its context and kept result, what it reads
       // and writes); else it and the rest run in a finalize of their own.
-      // (Retries run one job per call: only a first run is split.)
+      // The first always runs. (Retries run one job per call: only a first
+      // run is split.)
       const room = FINALIZE_ROOM_BYTES + keptResultBytes(work.callbackResult);
-      if (i > 0 && !(await budget.allows({ read: room, written: room }))) {
+      if (ran > 0 && !(await budget.allows({ read: room, written: room }))) {
         await scheduleFinalize(ctx, workIds.slice(i), logLevel, Date.now());
         break;
       }
+      ran += 1;
       const onCompleteError = skipCallback
         ? `onComplete could not be run: its transaction failed ${(work.finalizeAttempts ?? 1) - 1} times`
         : await runOnComplete(ctx, work, await callbackResultOf(ctx.db, work), logger);
