@@ -4,7 +4,9 @@
 // changes (pause, lower, raise), clock advances and faults: a loop call
 // that fails at any of its failpoints, after which the pool must be going
 // again within RESUME_BOUND_MS (every completion taken in; with a slot
-// free, no due job left in a queue); and report faults (the next few
+// free, no due job left in a queue); the loop's calls to itself held by
+// Convex an hour past their time for a while (the same bound after); payloads:
+// contexts of half the largest value, under Convex's production limits; and report faults (the next few
 // reports of action workers fail, or commit while the worker sees them
 // fail: invariant 12 says neither changes any outcome). Each sequence
 // drives the real component through convex-test and a small reference model
@@ -26,8 +28,8 @@
 // MODEL_RUNS=2000 npx vitest run test/model.test.ts runs many more.
 import fc from "fast-check";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { LOOP_STALL_MS, RECOVERY_INTERVAL_MS, SECOND } from "../src/component/constants.js";
-import type { Failpoint } from "../src/component/faults.js";
+import { HOUR, LOOP_STALL_MS, MAX_VALUE_BYTES, RECOVERY_INTERVAL_MS, SECOND, STATS_HOUR_BUCKET_MS } from "../src/component/constants.js";
+import type { Failpoint, HeldCall } from "../src/component/faults.js";
 import { api } from "./fixture/_generated/api.js";
 import { COMMIT_TICK_MS, drain, functionClock, initConvexTest, settleInFlight, snapshot, type Test } from "./setup.js";
 
@@ -64,11 +66,18 @@ type Op =
   | { op: "cap"; cap: number }
   | { op: "reportFaults"; point: ReportFault; times: number }
   | { op: "advance"; ms: number }
-  | { op: "loopFault"; point: LoopFailpoint };
+  | { op: "loopFault"; point: LoopFailpoint }
+  | { op: "holdLoop" };
 type LoopFailpoint = Extract<Failpoint, `loop:${string}`>;
 /** A report that fails (rolls back), or commits while its worker sees it fail. */
 type ReportFault = Extract<Failpoint, "report:afterSettle" | "worker:afterReport">;
 
+/**
+ * A context of half the largest value accepted (a payload row of its own):
+ * the fixture's onComplete stores what it gets in one document, which must
+ * fit in Convex's 1 MiB. (test/byte-budgets.test.ts covers the maximum.)
+ */
+const LARGE_CONTEXT = "x".repeat(Math.floor(MAX_VALUE_BYTES / 2));
 const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
   op: fc.constant("enqueue" as const),
   fnType: fc.constantFrom("action" as const, "action" as const, "mutation" as const, "query" as const),
@@ -86,6 +95,7 @@ const enqueueArb: fc.Arbitrary<Enqueue> = fc.record({
     fc.string({ maxLength: 20 }),
     fc.integer(),
     fc.record({ user: fc.string({ maxLength: 8 }), tags: fc.array(fc.boolean(), { maxLength: 4 }) }),
+    fc.constant(LARGE_CONTEXT),
   ),
   key: fc.constantFrom(undefined, undefined, "k1", "k2"),
   priority: fc.constantFrom(undefined, "high" as const, "normal" as const, "low" as const),
@@ -109,9 +119,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       op: fc.constant("loopFault" as const),
-      point: fc.constantFrom("loop:afterCompletions" as const, "loop:afterStarts" as const),
+      point: fc.constantFrom("loop:afterCompletions" as const, "loop:afterStarts" as const, "loop:beforeCommit" as const),
     }),
   },
+  { weight: 1, arbitrary: fc.constant({ op: "holdLoop" as const }) },
 );
 
 /**
@@ -136,7 +147,24 @@ function injectFaults(point: Failpoint) {
 function armLoopFault(point: LoopFailpoint | null) {
   faultsLeft["loop:afterCompletions"] = 0;
   faultsLeft["loop:afterStarts"] = 0;
+  faultsLeft["loop:beforeCommit"] = 0;
   if (point !== null) faultsLeft[point] = 1;
+}
+
+/** Steps the fake clock by `ms`, letting what comes due run at its time. */
+async function advanceBy(ms: number) {
+  for (let waited = 0; waited < ms; waited += RESUME_STEP_MS) {
+    await vi.advanceTimersByTimeAsync(RESUME_STEP_MS);
+    await settleInFlight(testInRun!);
+  }
+}
+let testInRun: Test | null = null;
+
+/** Convex holds (an hour past its time) each call the loop makes to itself for a later time, while `on`. */
+function holdLoopCalls(on: boolean) {
+  (globalThis as { __workpoolHold?: (call: HeldCall) => number }).__workpoolHold = on
+    ? (call) => (call === "loop:sleep" ? HOUR : 0)
+    : undefined;
 }
 
 /**
@@ -149,7 +177,7 @@ async function expectResumed(t: Test, capState: { cap: number }) {
     await settleInFlight(t);
   }
   const s = await snapshot(t);
-  const label = `after a failed loop call: ${JSON.stringify({ runStatus: s.runStatus, counts: s.counts, scheduled: s.pendingScheduled })}`;
+  const label = `not going again a bound after a failed or held loop call: ${JSON.stringify({ runStatus: s.runStatus, counts: s.counts, scheduled: s.pendingScheduled })}`;
   expect(s.counts.pendingCompletion, label).toBe(0);
   if ((s.poolState?.running.length ?? 0) < capState.cap) expect(s.dueQueued, label).toBe(0);
 }
@@ -300,20 +328,38 @@ async function checkStats(t: Test, jobs: ModelJob[]) {
   const pending = (j: { last: Status }) => j.last.state === "pending";
   const fresh = (j: { last: Status }) => pending(j) && (j.last.previousAttempts ?? 0) === 0;
   const delayed = (j: { job: ModelJob; last: Status }) => fresh(j) && Math.floor(j.job.dueAt / 1000) * 1000 > now;
-  const outcome = (k: Kind) => of((j) => j.last.state === "finished" && j.last.outcome === k);
-  expect(stats, JSON.stringify(current.map((j) => [j.job.tag, j.last]))).toMatchObject({
+  const label = JSON.stringify(current.map((j) => [j.job.tag, j.last]));
+  expect(stats, label).toMatchObject({
     running: of((j) => j.last.state === "running"),
     pending: of(pending),
     pendingBackingOff: of((j) => pending(j) && (j.last.previousAttempts ?? 0) > 0),
     pendingDelayed: of(delayed),
     pendingDue: of((j) => fresh(j) && !delayed(j)),
-    lastHour: { succeeded: outcome("success"), failed: outcome("failed"), canceled: outcome("canceled") },
   });
+  // The hour's outcomes: those counted in a minute bucket that overlaps the
+  // last hour. The loop counts an outcome a moment after finishedAt (when
+  // it frees the slot), so a job that finished just before a bucket's end
+  // may be in the next bucket: such a job may or may not be counted.
+  const bucketEnd = (at: number) => (Math.floor(at / STATS_HOUR_BUCKET_MS) + 1) * STATS_HOUR_BUCKET_MS;
+  const hourFrom = now - HOUR;
+  for (const [kind, field] of [["success", "succeeded"], ["failed", "failed"], ["canceled", "canceled"]] as const) {
+    const ended = current.filter((j) => j.last.state === "finished" && j.last.outcome === kind).map((j) => j.last.finishedAt!);
+    const surely = ended.filter((f) => bucketEnd(f) > hourFrom).length;
+    const maybe = ended.filter((f) => bucketEnd(f) <= hourFrom && bucketEnd(f + COUNTED_WITHIN_MS) > hourFrom).length;
+    expect(stats.lastHour[field], `${field} in the last hour: ${label}`).toBeGreaterThanOrEqual(surely);
+    expect(stats.lastHour[field], `${field} in the last hour: ${label}`).toBeLessThanOrEqual(surely + maybe);
+  }
 }
+
+/** How soon after a job's finishedAt the loop counts its outcome, at most, in these runs. */
+const COUNTED_WITHIN_MS = SECOND;
 
 async function runSequence(ops: Op[]) {
   faultsLeft = {};
-  const t = initConvexTest();
+  // Convex's production limits on every transaction: jobs may carry a
+  // context at the largest size accepted.
+  const t = initConvexTest({ transactionLimits: true });
+  testInRun = t;
   const jobs: ModelJob[] = [];
   const capState = { cap: 4, over: 0 };
   const poolOptions = { maxParallelism: 4, statusTtl: Infinity };
@@ -391,13 +437,20 @@ async function runSequence(ops: Op[]) {
       if (op.cap < capState.cap) capState.over = Math.max(capState.over, running);
       capState.cap = op.cap;
       await t.mutation(api.pools.setConfig, { maxParallelism: op.cap });
+    } else if (op.op === "holdLoop") {
+      // For a while Convex holds every call the loop makes to itself for a
+      // later time, an hour past it; then calls run on time again. The
+      // watchdog must replace the held ones: a bound later, the pool is
+      // going again.
+      holdLoopCalls(true);
+      await advanceBy(RESUME_BOUND_MS);
+      holdLoopCalls(false);
+      await advanceBy(RESUME_BOUND_MS);
+      await expectResumed(t, capState);
     } else if (op.op === "loopFault") {
       // The next loop run fails; within the bound the pool must be going again.
       armLoopFault(op.point);
-      for (let waited = 0; waited < RESUME_BOUND_MS; waited += RESUME_STEP_MS) {
-        await vi.advanceTimersByTimeAsync(RESUME_STEP_MS);
-        await settleInFlight(t);
-      }
+      await advanceBy(RESUME_BOUND_MS);
       armLoopFault(null);
       await expectResumed(t, capState);
     } else {
@@ -443,6 +496,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   (globalThis as { __workpoolFailpoint?: unknown }).__workpoolFailpoint = undefined;
+  holdLoopCalls(false);
   vi.restoreAllMocks();
 });
 

@@ -8,6 +8,7 @@
 export type Failpoint =
   | "loop:afterCompletions"
   | "loop:afterStarts"
+  | "loop:beforeCommit"
   /** The end of the `report` mutation (after onComplete ran): the whole report rolls back. */
   | "report:afterSettle"
   /** The end of a scheduled `deliver` (its whole transaction rolls back). */

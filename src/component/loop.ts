@@ -1,20 +1,25 @@
 // The loop: the only writer of the pool's shared state. One iteration, in one
-// bounded transaction:
-//   1. frees the slots of attempts that ended (pendingCompletion),
-//   2. applies cancel requests (pendingCancelation),
-//   3. every RECOVERY_INTERVAL_MS, fails attempts whose worker is gone,
-//   4. starts due jobs, highest priority first (core/plan.ts#pickRank), then
-//      oldest due first, while slots are free,
-//   5. deletes expired retained outcomes, folds the delayed counts whose
-//      second has begun (stats.ts), logs the periodic report,
-//   6. decides when to run next: at once while a queue has rows left, else
-//      asleep until something becomes due or a writer wakes it (wake.ts).
+// bounded transaction, is a pipeline of named steps over an Iteration:
+//   1. freeEndedSlots: frees the slots of attempts that ended
+//      (pendingCompletion),
+//   2. applyCancels: applies cancel requests (pendingCancelation),
+//   3. recoverLostWorkers: every RECOVERY_INTERVAL_MS, fails attempts whose
+//      worker is gone, and runs failed finalizes again,
+//   4. startDueJobs: starts due jobs, highest priority first
+//      (core/plan.ts#pickRank), then oldest due first, while slots are free,
+//   5. tidyUp: schedules the onCompletes of jobs it ended, deletes expired
+//      retained outcomes, folds the delayed counts whose second has begun
+//      (stats.ts), logs the periodic report,
+//   6. planNext: decides when to run next (at once while a queue has rows
+//      left, else asleep until something becomes due or a writer wakes it:
+//      wake.ts), keeps the watchdog and writes poolState.
 // A call whose generation is not the run-status row's does nothing, so
 // exactly one loop is in charge. Steps 2-5 handle jobs one at a time and
 // each stops when the iteration's byte budget has no room for one more at
 // its largest (LOOP_BYTES_BUDGET, budget.ts); the loop then runs again at
-// once. Payload rows the jobs no longer need are never read here: they go
-// to `payload:discard`.
+// once. Each step also has its count bound (the *_BATCH constants). Payload
+// rows the jobs no longer need are never read here: they go to
+// `payload:discard`.
 import { getDocumentSize, v } from "convex/values";
 import {
   ACTION_GROUP_MAX_BYTES,
@@ -43,10 +48,10 @@ import {
   SWEEP_BATCH,
 } from "./constants.js";
 import { afterStart, foldTime, freeSlots, nextWake, pickRank, PRIORITY_COUNT, watchdogAction, type Wake } from "./core/plan.js";
-import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals } from "./core/stats.js";
+import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals, type Totals } from "./core/stats.js";
 import { settle } from "./core/transitions.js";
 import { count, earliest, scheduleFinalize, settleInLoop } from "./complete.js";
-import { readConfig } from "./config.js";
+import { readConfig, type Config } from "./config.js";
 import { failpoint, heldMs, observe } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { Budget } from "./budget.js";
@@ -89,318 +94,401 @@ export const main = internalMutation({
   args: { generation: v.number() },
   returns: v.null(),
   handler: async (ctx, { generation }) => {
+    const it = await Iteration.begin(ctx, generation);
+    if (it === null) return null;
+    await freeEndedSlots(it);
+    failpoint("loop:afterCompletions");
+    await applyCancels(it);
+    await recoverLostWorkers(it);
+    await startDueJobs(it);
+    failpoint("loop:afterStarts");
+    const report = await tidyUp(it);
+    await planNext(it, report);
+    failpoint("loop:beforeCommit");
+    await observe("loop:end", () => ctx.meta.getTransactionMetrics());
+    return null;
+  },
+});
+
+/**
+ * One loop iteration's state, carried from step to step: what it read at
+ * the start (config, the loop's own poolState), what the steps change
+ * (the running set, counters, jobs to finalize, payloads to discard), and
+ * the byte budget its job steps share.
+ */
+class Iteration {
+  readonly logger: Logger;
+  readonly running: Map<Id<"work">, RunningEntry>;
+  readonly counters: Counters;
+  /** Lifetime counts for `stats`; `before` gives this iteration's outcomes. */
+  readonly totals: Totals;
+  readonly before: Totals;
+  readonly toFinalize: Id<"work">[] = [];
+  /** Payload rows of the jobs this iteration ends or deletes. */
+  readonly discards = new Discards();
+  /** More to do at once: run again without sleeping. */
+  backlogNow = false;
+  /** Whether a job step stopped for want of room (then backlogNow). */
+  outOfBytes = false;
+  /**
+   * What the iteration has taken on to do after its job steps (marking the
+   * jobs it starts running, recording the finalize call of those it ends on
+   * their rows): not yet in its metrics, so added to every room.
+   */
+  readonly later = { read: 0, written: 0 };
+  /** Earliest expiry of a kept outcome: null = none, undefined = unknown. */
+  nextExpiry: number | null | undefined;
+  nextRecoveryAt: number;
+  recoveryContinues = false;
+  /** Whether a recovery round began in this iteration (not a continuation). */
+  recoveryDue = false;
+  /** Cancel requests applied by step 2 (the start step's cancels share their batch). */
+  cancelsApplied = 0;
+  passes: NonNullable<Doc<"poolState">["priorityPasses"]>;
+  /** The start step's queues, if it opened them (planNext reads when the next job is due). */
+  queues: Queues | null = null;
+
+  private constructor(
+    readonly ctx: MutationCtx,
+    readonly now: number,
+    /** Writers' queue rows are read only up to this snapshot: any row they commit while this iteration runs lies beyond every range it reads. */
+    readonly snapshotTs: bigint,
+    readonly config: Config,
+    readonly runStatus: Doc<"runStatus">,
+    readonly stored: Doc<"poolState"> | null,
+    readonly state: Omit<Doc<"poolState">, "_id" | "_creationTime">,
+    private budget: Budget,
+  ) {
+    this.logger = createLogger(config.logLevel);
+    this.running = new Map(state.running.map((e) => [e.workId, e]));
+    this.counters = { ...state.counters };
+    this.totals = { ...zeroTotals(), ...state.totals };
+    this.before = { ...this.totals };
+    this.nextExpiry = state.nextExpiryAt;
+    this.nextRecoveryAt = state.nextRecoveryAt;
+    this.passes = state.priorityPasses ?? [];
+  }
+
+  /** Reads what the iteration starts from; null if this call is not the loop in charge (a stale generation). */
+  static async begin(ctx: MutationCtx, generation: number): Promise<Iteration | null> {
     const runStatus = await ctx.db.query("runStatus").first();
     if (runStatus === null || runStatus.generation !== generation) return null;
     const now = Date.now();
-    // Writers' queue rows are read only up to this snapshot: any row they
-    // commit while this iteration runs lies beyond every range it reads.
     const snapshotTs = ctx.meta.getSnapshotTs();
     const config = await readConfig(ctx.db);
-    const logger = createLogger(config.logLevel);
     const stored = await ctx.db.query("poolState").first();
-    const state: Omit<Doc<"poolState">, "_id" | "_creationTime"> = stored ?? {
+    const state = stored ?? {
       running: [],
       counters: zeroCounters(),
       windowStart: now,
       nextRecoveryAt: now + RECOVERY_INTERVAL_MS,
     };
-    // Earliest expiry of a kept outcome: null = none, undefined = unknown.
-    let nextExpiry = state.nextExpiryAt;
-    const expiring = (at: number | undefined) => {
-      if (at !== undefined && nextExpiry !== undefined) nextExpiry = earliest(nextExpiry ?? undefined, at);
-    };
-    const running = new Map<Id<"work">, RunningEntry>(state.running.map((e) => [e.workId, e]));
-    const counters = { ...state.counters };
-    // Lifetime counts for `stats`; `before` gives this iteration's outcomes.
-    const totals = { ...zeroTotals(), ...state.totals };
-    const before = { ...totals };
-    const toFinalize: Id<"work">[] = [];
-    // Payload rows of the jobs this iteration ends or deletes.
-    const discards = new Discards();
-    let backlogNow = false;
     const budget = await Budget.open(ctx.meta, { read: LOOP_BYTES_BUDGET, written: LOOP_BYTES_BUDGET });
-    // Whether a job step stopped for want of room: go on at once.
-    let outOfBytes = false;
-    // What the iteration has taken on to do after its job steps (marking
-    // the jobs it starts running, recording the finalize call of those it
-    // ends on their rows): not yet in its metrics, so added to every room.
-    const later = { read: 0, written: 0 };
-    const roomFor = async (need: { read: number; written?: number }) => {
-      outOfBytes ||= !(await budget.allows({ read: need.read + later.read, written: (need.written ?? 0) + later.written }));
-      return !outOfBytes;
-    };
-    const finalizeLater = (workId: Id<"work">) => {
-      toFinalize.push(workId);
-      later.read += WORK_ROW_MAX_BYTES;
-      later.written += WORK_ROW_MAX_BYTES;
-    };
+    return new Iteration(ctx, now, snapshotTs, config, runStatus, stored, state, budget);
+  }
 
-    // 1. Free the slots of attempts that ended.
-    const completions = await ctx.db
-      .query("pendingCompletion")
-      .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
-      .take(COMPLETION_BATCH);
-    for (const row of completions) {
-      for (const item of row.items) {
-        if (running.get(item.workId)?.attempt === item.attempt) running.delete(item.workId);
+  /** Notes a kept outcome's expiry (the next sweep is due by the earliest). */
+  expiring(at: number | undefined): void {
+    if (at !== undefined && this.nextExpiry !== undefined) this.nextExpiry = earliest(this.nextExpiry ?? undefined, at);
+  }
+
+  /** Whether the job steps' shared budget has room for one more job needing `need`; once it has not, none has. */
+  async roomFor(need: { read: number; written?: number }): Promise<boolean> {
+    this.outOfBytes ||= !(await this.budget.allows({
+      read: need.read + this.later.read,
+      written: (need.written ?? 0) + this.later.written,
+    }));
+    return !this.outOfBytes;
+  }
+
+  /** A job this iteration ended whose onComplete is still to run (tidyUp schedules `finalize`). */
+  finalizeLater(workId: Id<"work">): void {
+    this.toFinalize.push(workId);
+    this.later.read += WORK_ROW_MAX_BYTES;
+    this.later.written += WORK_ROW_MAX_BYTES;
+  }
+}
+
+/** Step 1: frees the slots of attempts that ended, and counts their outcomes. */
+async function freeEndedSlots(it: Iteration): Promise<void> {
+  const completions = await it.ctx.db
+    .query("pendingCompletion")
+    .withIndex("by_segment", (q) => q.lte("segment", it.snapshotTs))
+    .take(COMPLETION_BATCH);
+  for (const row of completions) {
+    for (const item of row.items) {
+      if (it.running.get(item.workId)?.attempt === item.attempt) it.running.delete(item.workId);
+    }
+    for (const tally of [it.counters, it.totals]) {
+      tally.succeeded += row.succeeded;
+      tally.failed += row.failed;
+      tally.canceled += row.canceled;
+      tally.retries += row.retries;
+    }
+    it.expiring(row.expiresAt);
+    await it.ctx.db.delete("pendingCompletion", row._id);
+  }
+  it.backlogNow ||= completions.length === COMPLETION_BATCH;
+}
+
+/** Ends a pending job as canceled; its onComplete runs in `finalize`. */
+async function cancelPending(it: Iteration, work: Doc<"work">): Promise<void> {
+  const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
+  const settled = await settleInLoop(it.ctx.db, work, s, it.now, it.discards);
+  if (settled.callbackPending) it.finalizeLater(work._id);
+  it.expiring(settled.expiresAt);
+  it.counters.canceled += 1;
+  it.totals.canceled += 1;
+  if (work.attempts > 0) it.totals.retriesCanceled += 1;
+  if (await uncountDelayed(it.ctx.db, work)) it.totals.delayedCanceled += 1;
+  it.logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", status: "canceled", attempts: work.attempts });
+}
+
+/** Step 2: applies cancel requests, at most CANCEL_BATCH and while the byte budget has room. */
+async function applyCancels(it: Iteration): Promise<void> {
+  const cancels = await it.ctx.db
+    .query("pendingCancelation")
+    .withIndex("by_segment", (q) => q.lte("segment", it.snapshotTs))
+    .take(CANCEL_BATCH);
+  for (const request of cancels) {
+    if (!(await it.roomFor(CANCEL_ROOM))) break;
+    await it.ctx.db.delete("pendingCancelation", request._id);
+    const work = await it.ctx.db.get("work", request.workId);
+    // Started since (its report sees the flag) or finished: nothing to do.
+    if (work?.state === "pending") await cancelPending(it, work);
+    it.cancelsApplied += 1;
+  }
+  it.backlogNow ||= cancels.length === CANCEL_BATCH || it.cancelsApplied < cancels.length;
+}
+
+/**
+ * Step 3: once per RECOVERY_INTERVAL_MS, fails attempts whose worker is
+ * gone (at most RECOVERY_BATCH per iteration, the rest of a round at once
+ * in the next), and runs again the onCompletes whose finalize failed.
+ */
+async function recoverLostWorkers(it: Iteration): Promise<void> {
+  it.recoveryDue = it.now >= it.nextRecoveryAt;
+  if (it.recoveryDue || it.state.recoveryContinues) {
+    if (it.recoveryDue) it.nextRecoveryAt = it.now + RECOVERY_INTERVAL_MS;
+    let recovered = 0;
+    // A group's jobs share one worker: read its record once.
+    const workers = new Map<Id<"_scheduled_functions">, string | null>();
+    for (const entry of [...it.running.values()]) {
+      if (recovered === RECOVERY_BATCH || !(await it.roomFor(RECOVERY_ROOM))) {
+        it.recoveryContinues = true;
+        it.backlogNow = true;
+        break;
       }
-      for (const tally of [counters, totals]) {
-        tally.succeeded += row.succeeded;
-        tally.failed += row.failed;
-        tally.canceled += row.canceled;
-        tally.retries += row.retries;
+      // Jobs started together share their worker and its start time.
+      let reason = workers.get(entry.scheduledId);
+      if (reason === undefined) {
+        reason = await lostWorker(it.ctx.db, entry, it.now);
+        workers.set(entry.scheduledId, reason);
       }
-      expiring(row.expiresAt);
-      await ctx.db.delete("pendingCompletion", row._id);
-    }
-    backlogNow ||= completions.length === COMPLETION_BATCH;
-    failpoint("loop:afterCompletions");
-
-    // 2. Apply cancel requests.
-    /** Ends a pending job as canceled; its onComplete runs in `finalize`. */
-    const cancelPending = async (work: Doc<"work">) => {
-      const s = { kind: "finish" as const, result: { kind: "canceled" as const }, attempts: work.attempts };
-      const settled = await settleInLoop(ctx.db, work, s, now, discards);
-      if (settled.callbackPending) finalizeLater(work._id);
-      expiring(settled.expiresAt);
-      counters.canceled += 1;
-      totals.canceled += 1;
-      if (work.attempts > 0) totals.retriesCanceled += 1;
-      if (await uncountDelayed(ctx.db, work)) totals.delayedCanceled += 1;
-      logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: "canceled", status: "canceled", attempts: work.attempts });
-    };
-    const cancels = await ctx.db
-      .query("pendingCancelation")
-      .withIndex("by_segment", (q) => q.lte("segment", snapshotTs))
-      .take(CANCEL_BATCH);
-    let applied = 0;
-    for (const request of cancels) {
-      if (!(await roomFor(CANCEL_ROOM))) break;
-      await ctx.db.delete("pendingCancelation", request._id);
-      const work = await ctx.db.get("work", request.workId);
-      // Started since (its report sees the flag) or finished: nothing to do.
-      if (work?.state === "pending") await cancelPending(work);
-      applied += 1;
-    }
-    backlogNow ||= cancels.length === CANCEL_BATCH || applied < cancels.length;
-
-    // 3. Recovery: fail attempts whose worker is gone.
-    let nextRecoveryAt = state.nextRecoveryAt;
-    // A round is due once per RECOVERY_INTERVAL_MS; one that settled
-    // RECOVERY_BATCH attempts goes on in the next iteration, at once.
-    const recoveryDue = now >= nextRecoveryAt;
-    let recoveryContinues = false;
-    if (recoveryDue || state.recoveryContinues) {
-      if (recoveryDue) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-      let recovered = 0;
-      // A group's jobs share one worker: read its record once.
-      const workers = new Map<Id<"_scheduled_functions">, string | null>();
-      for (const entry of [...running.values()]) {
-        if (recovered === RECOVERY_BATCH || !(await roomFor(RECOVERY_ROOM))) {
-          recoveryContinues = true;
-          backlogNow = true;
-          break;
-        }
-        // Jobs started together share their worker and its start time.
-        let reason = workers.get(entry.scheduledId);
-        if (reason === undefined) {
-          reason = await lostWorker(ctx.db, entry, now);
-          workers.set(entry.scheduledId, reason);
-        }
-        if (reason === null) continue;
-        // Counted whether or not it is settled here (its report may be on
-        // the way), so the rows read per iteration stay bounded.
-        recovered += 1;
-        const work = await ctx.db.get("work", entry.workId);
-        if (!stillRunning(work, entry)) continue;
-        running.delete(entry.workId);
-        const s = settle(work, { kind: "failed", error: reason }, now, Math.random);
-        const settled = await settleInLoop(ctx.db, work, s, now, discards);
-        if (settled.callbackPending) finalizeLater(work._id);
-        expiring(settled.expiresAt);
-        count(counters, s);
-        count(totals, s);
-        logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
-        if (s.kind === "finish") {
-          logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts, error: reason });
-        }
+      if (reason === null) continue;
+      // Counted whether or not it is settled here (its report may be on
+      // the way), so the rows read per iteration stay bounded.
+      recovered += 1;
+      const work = await it.ctx.db.get("work", entry.workId);
+      if (!stillRunning(work, entry)) continue;
+      it.running.delete(entry.workId);
+      const s = settle(work, { kind: "failed", error: reason }, it.now, Math.random);
+      const settled = await settleInLoop(it.ctx.db, work, s, it.now, it.discards);
+      if (settled.callbackPending) it.finalizeLater(work._id);
+      it.expiring(settled.expiresAt);
+      count(it.counters, s);
+      count(it.totals, s);
+      it.logger.event("WARN", "recovered", { workId: work._id, fnName: work.fnName, error: reason, next: s.kind });
+      if (s.kind === "finish") {
+        it.logger.event("INFO", "completed", { workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts, error: reason });
       }
     }
+  }
+  // onCompletes whose finalize failed: run them again, one per call, once
+  // per round (not in a round's continuations: one retry a minute).
+  if (it.recoveryDue) await retryFinalize(it.ctx, it.now, it.config.logLevel);
+}
 
-    // 3b. onCompletes whose finalize failed: run them again, one per call,
-    // once per round (not in a round's continuations: one retry a minute).
-    if (recoveryDue) await retryFinalize(ctx, now, config.logLevel);
-
-    // 4. Start due jobs while slots are free. A job flagged by cancel, or
-    // covered by a cancelAll in progress, is canceled instead.
-    let slots = Math.min(freeSlots(config.maxParallelism, running.size), START_BATCH);
-    // Read in full (not up to the snapshot): a cancelAll that commits while
-    // this iteration runs conflicts with it, so no job it covers starts.
-    const cancelAll = await ctx.db.query("cancelAllRequest").withIndex("by_upTo").order("desc").first();
-    const started: Doc<"work">[] = [];
-    const startedIds = new Set<Id<"work">>();
-    let passes = state.priorityPasses ?? [];
-    // Queue rows used up, and inbox rows moved to startQueue, this iteration.
-    const moveBudget = { rows: 0 };
-    let queues: Queues | null = null;
-    // An enqueue's stats tally is counted as its row leaves the inbox.
-    const countRow = (row: QueueRow) => countTally(row.tally, totals);
-    if (slots === 0) {
-      // A full or paused pool takes in a long inbox all the same, so that
-      // `stats` (which reads the inbox's tallies up to a limit) stays exact.
-      backlogNow ||= await parkInbox(ctx.db, snapshotTs, countRow);
-    } else {
-      // One queue per priority, each oldest due first; pickRank chooses
-      // which one the next start comes from.
-      queues = await openQueues(ctx.db, now, snapshotTs, moveBudget, countRow);
-      // Skipped and canceled jobs take no slot, so the ids examined are
-      // bounded separately (reads stay far below the transaction limit).
-      let examined = 0;
-      // Cancels under a cancelAll share this iteration's cancel budget.
-      let cancelBudget = CANCEL_BATCH - applied;
-      const withinBudget = () =>
-        examined < START_SCAN_LIMIT &&
-        cancelBudget > 0 &&
-        moveBudget.rows < PENDING_START_ROWS_PER_ITERATION &&
-        !queues!.truncated &&
-        !outOfBytes;
-      while (slots > 0 && withinBudget() && (await roomFor(START_ROOM))) {
-        const due = queues.byRank.map((q) => q.head !== null);
-        const rank = pickRank(due, passes);
-        if (rank === null) break;
-        const work = await queues.byRank[rank]!.take(ctx.db);
-        examined += 1;
-        // Not pending: canceled (or settled) since it was queued. Already
-        // taken: a job is queued once, but starting it twice would be worse.
-        if (work?.state !== "pending" || startedIds.has(work._id)) continue;
-        if (work.cancelRequested || (cancelAll !== null && work._creationTime <= cancelAll.upTo)) {
-          await cancelPending(work);
-          // Its key's next job may have been queued in startQueue.
-          queues.queuedMore();
-          cancelBudget -= 1;
-          continue;
-        }
-        started.push(work);
-        startedIds.add(work._id);
-        // Marked running after the scan (startJobs): read again and written.
-        later.read += getDocumentSize(work);
-        later.written += getDocumentSize(work);
-        passes = afterStart(due, passes, rank);
-        slots -= 1;
+/**
+ * Step 4: starts due jobs while slots are free, highest priority first
+ * (core/plan.ts#pickRank), then oldest due first; a job flagged by cancel,
+ * or covered by a cancelAll in progress, is canceled instead. Bounded by
+ * START_BATCH starts, START_SCAN_LIMIT jobs examined, the queue rows used
+ * and the byte budget. With no slot free, a long inbox is moved aside.
+ */
+async function startDueJobs(it: Iteration): Promise<void> {
+  const { ctx } = it;
+  let slots = Math.min(freeSlots(it.config.maxParallelism, it.running.size), START_BATCH);
+  // Read in full (not up to the snapshot): a cancelAll that commits while
+  // this iteration runs conflicts with it, so no job it covers starts.
+  const cancelAll = await ctx.db.query("cancelAllRequest").withIndex("by_upTo").order("desc").first();
+  const started: Doc<"work">[] = [];
+  const startedIds = new Set<Id<"work">>();
+  // Queue rows used up, and inbox rows moved to startQueue, this iteration.
+  const moveBudget = { rows: 0 };
+  // An enqueue's stats tally is counted as its row leaves the inbox.
+  const countRow = (row: QueueRow) => countTally(row.tally, it.totals);
+  if (slots === 0) {
+    // A full or paused pool takes in a long inbox all the same, so that
+    // `stats` (which reads the inbox's tallies up to a limit) stays exact.
+    it.backlogNow ||= await parkInbox(ctx.db, it.snapshotTs, countRow);
+  } else {
+    // One queue per priority, each oldest due first; pickRank chooses
+    // which one the next start comes from.
+    const queues = await openQueues(ctx.db, it.now, it.snapshotTs, moveBudget, countRow);
+    it.queues = queues;
+    // Skipped and canceled jobs take no slot, so the ids examined are
+    // bounded separately (reads stay far below the transaction limit).
+    let examined = 0;
+    // Cancels under a cancelAll share this iteration's cancel budget.
+    let cancelBudget = CANCEL_BATCH - it.cancelsApplied;
+    const withinBudget = () =>
+      examined < START_SCAN_LIMIT &&
+      cancelBudget > 0 &&
+      moveBudget.rows < PENDING_START_ROWS_PER_ITERATION &&
+      !queues.truncated &&
+      !it.outOfBytes;
+    while (slots > 0 && withinBudget() && (await it.roomFor(START_ROOM))) {
+      const due = queues.byRank.map((q) => q.head !== null);
+      const rank = pickRank(due, it.passes);
+      if (rank === null) break;
+      const work = await queues.byRank[rank]!.take(ctx.db);
+      examined += 1;
+      // Not pending: canceled (or settled) since it was queued. Already
+      // taken: a job is queued once, but starting it twice would be worse.
+      if (work?.state !== "pending" || startedIds.has(work._id)) continue;
+      if (work.cancelRequested || (cancelAll !== null && work._creationTime <= cancelAll.upTo)) {
+        await cancelPending(it, work);
+        // Its key's next job may have been queued in startQueue.
+        queues.queuedMore();
+        cancelBudget -= 1;
+        continue;
       }
-      for (const queue of queues.byRank) await queue.close();
-      backlogNow ||= !withinBudget();
-      // Stopped by START_BATCH with slots and due jobs left: go on at once.
-      backlogNow ||=
-        freeSlots(config.maxParallelism, running.size + started.length) > 0 &&
-        queues.byRank.some((q) => q.head !== null);
+      started.push(work);
+      startedIds.add(work._id);
+      // Marked running after the scan (startJobs): read again and written.
+      it.later.read += getDocumentSize(work);
+      it.later.written += getDocumentSize(work);
+      it.passes = afterStart(due, it.passes, rank);
+      slots -= 1;
     }
-    await startJobs(ctx, started, running, now, config.logLevel, logger);
-    counters.started += started.length;
-    totals.retriesStarted += started.filter((w) => w.attempts > 0).length;
-    failpoint("loop:afterStarts");
+    for (const queue of queues.byRank) await queue.close();
+    it.backlogNow ||= !withinBudget();
+    // Stopped by START_BATCH with slots and due jobs left: go on at once.
+    it.backlogNow ||=
+      freeSlots(it.config.maxParallelism, it.running.size + started.length) > 0 &&
+      queues.byRank.some((q) => q.head !== null);
+  }
+  await startJobs(ctx, started, it.running, it.now, it.config.logLevel, it.logger);
+  it.counters.started += started.length;
+  it.totals.retriesStarted += started.filter((w) => w.attempts > 0).length;
+}
 
-    // 5. Callbacks of jobs the loop ended, expired outcomes, the report.
-    // In small batches: each runs its onCompletes in one transaction.
-    for (let i = 0; i < toFinalize.length; i += FINALIZE_BATCH) {
-      await scheduleFinalize(ctx, toFinalize.slice(i, i + FINALIZE_BATCH), config.logLevel, now);
-    }
-    // Read `work` only when an outcome is due to expire (or none is known).
-    if (nextExpiry === undefined || (nextExpiry !== null && nextExpiry <= now)) {
-      const expired = ctx.db
-        .query("work")
-        .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now));
-      let swept = 0;
-      // One row at a time, each only if there is room for it.
-      if (await roomFor(SWEEP_ROOM)) {
-        for await (const work of expired) {
-          // Only rows written before onComplete's context was dropped once it ran still have one.
-          discards.add(work.onComplete?.contextPayloadId);
-          await ctx.db.delete("work", work._id);
-          swept += 1;
-          if (swept === SWEEP_BATCH || !(await roomFor(SWEEP_ROOM))) break;
-        }
+/**
+ * Step 5: schedules the onCompletes of jobs the iteration ended (in small
+ * batches: each `finalize` runs its callbacks in one transaction), deletes
+ * expired retained outcomes, folds the delayed counts whose second has
+ * begun (stats.ts), and logs the periodic report.
+ */
+async function tidyUp(it: Iteration): Promise<{ windowStart: number; reported: Counters }> {
+  const { ctx, now } = it;
+  for (let i = 0; i < it.toFinalize.length; i += FINALIZE_BATCH) {
+    await scheduleFinalize(ctx, it.toFinalize.slice(i, i + FINALIZE_BATCH), it.config.logLevel, now);
+  }
+  // Read `work` only when an outcome is due to expire (or none is known).
+  if (it.nextExpiry === undefined || (it.nextExpiry !== null && it.nextExpiry <= now)) {
+    const expired = ctx.db.query("work").withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0).lte("expiresAt", now));
+    let swept = 0;
+    // One row at a time, each only if there is room for it.
+    if (await it.roomFor(SWEEP_ROOM)) {
+      for await (const work of expired) {
+        // Only rows written before onComplete's context was dropped once it ran still have one.
+        it.discards.add(work.onComplete?.contextPayloadId);
+        await ctx.db.delete("work", work._id);
+        swept += 1;
+        if (swept === SWEEP_BATCH || !(await it.roomFor(SWEEP_ROOM))) break;
       }
-      backlogNow ||= swept === SWEEP_BATCH || outOfBytes;
-      const first = await ctx.db
-        .query("work")
-        .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0))
-        .first();
-      nextExpiry = first?.expiresAt ?? null;
     }
-    // Delayed jobs whose second has begun stop counting as delayed.
-    const fold = await foldDelayed(ctx.db, now);
-    totals.delayedMatured += fold.matured;
-    backlogNow ||= fold.more;
+    it.backlogNow ||= swept === SWEEP_BATCH || it.outOfBytes;
+    const first = await ctx.db
+      .query("work")
+      .withIndex("by_expiresAt", (q) => q.gte("expiresAt", 0))
+      .first();
+    it.nextExpiry = first?.expiresAt ?? null;
+  }
+  // Delayed jobs whose second has begun stop counting as delayed.
+  const fold = await foldDelayed(ctx.db, now);
+  it.totals.delayedMatured += fold.matured;
+  it.backlogNow ||= fold.more;
 
-    let windowStart = state.windowStart;
-    let reported = counters;
-    if (now - windowStart >= REPORT_INTERVAL_MS) {
-      logReport(logger, counters, running.size, await countBacklog(ctx.db, snapshotTs), now - windowStart);
-      windowStart = now;
-      reported = zeroCounters();
-    }
+  if (now - it.state.windowStart < REPORT_INTERVAL_MS) return { windowStart: it.state.windowStart, reported: it.counters };
+  logReport(it.logger, it.counters, it.running.size, await countBacklog(ctx.db, it.snapshotTs), now - it.state.windowStart);
+  return { windowStart: now, reported: zeroCounters() };
+}
 
-    // 6. When to run next.
-    const freeAfter = freeSlots(config.maxParallelism, running.size);
-    // Due inbox rows up to the snapshot were used up, or are left for the
-    // next iteration at once (backlogNow) or for a free slot; what waits
-    // for its due time is in startQueue, the loop's own.
-    const nextReadyAt = freeAfter > 0 ? await nextDue(ctx.db, queues) : undefined;
-    const wake = nextWake({
-      nowMs: now,
-      backlogNow,
-      freeSlots: freeAfter,
-      nextReadyAt,
-      // While jobs run, completions and the watchdog wake the loop anyway; a
-      // wake for an expiry would only be scheduled to be canceled.
-      nextExpiry: running.size === 0 ? (nextExpiry ?? undefined) : undefined,
-      // With a slot free it wakes for the job itself (and folds then).
-      nextFoldAt: freeAfter > 0 ? undefined : await nextFoldAt(ctx.db, now),
-    });
+/**
+ * Step 6: decides when to run next (at once while work remains, else asleep
+ * until something becomes due or a writer wakes it), keeps the watchdog,
+ * writes poolState, and schedules the next call (scheduleNext).
+ */
+async function planNext(it: Iteration, report: { windowStart: number; reported: Counters }): Promise<void> {
+  const { ctx, now, running } = it;
+  const freeAfter = freeSlots(it.config.maxParallelism, running.size);
+  // Due inbox rows up to the snapshot were used up, or are left for the
+  // next iteration at once (backlogNow) or for a free slot; what waits
+  // for its due time is in startQueue, the loop's own.
+  const nextReadyAt = freeAfter > 0 ? await nextDue(ctx.db, it.queues) : undefined;
+  const wake = nextWake({
+    nowMs: now,
+    backlogNow: it.backlogNow,
+    freeSlots: freeAfter,
+    nextReadyAt,
+    // While jobs run, completions and the watchdog wake the loop anyway; a
+    // wake for an expiry would only be scheduled to be canceled.
+    nextExpiry: running.size === 0 ? (it.nextExpiry ?? undefined) : undefined,
+    // With a slot free it wakes for the job itself (and folds then).
+    nextFoldAt: freeAfter > 0 ? undefined : await nextFoldAt(ctx.db, now),
+  });
 
-    // While jobs run or work remains, one watchdog wakes the loop at
-    // nextRecoveryAt (and restarts it if it stopped).
-    if (running.size === 0) nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-    // Active: jobs run, work remains now, the loop sleeps until a time or a
-    // job waits for its due time (then a failed sleeping loop call is
-    // noticed), or an onComplete is still to run (its finalize may have
-    // failed).
-    const jobsWaiting = nextReadyAt !== undefined;
-    // Only asked when no job runs: the watch is on then anyway, and this
-    // range is one that finalize writes.
-    const pendingCallbacks = running.size === 0 && (await callbacksPending(ctx.db));
-    // A loop asleep until a time (a due job, an expiry, a fold) is watched
-    // too: if that call fails, nothing else may come to notice.
-    const active = running.size > 0 || wake.kind !== "idle" || jobsWaiting || pendingCallbacks;
-    // Asleep until a due time with nothing to recover: the watchdog need
-    // only check that the sleeping call ran (watchdogTime).
-    const watchAt =
-      running.size === 0 && !pendingCallbacks && wake.kind === "at"
-        ? Math.max(nextRecoveryAt, wake.atMs + LOOP_STALL_MS)
-        : nextRecoveryAt;
-    await keepWatch(ctx, active, watchAt, now);
+  // While jobs run or work remains, one watchdog wakes the loop at
+  // nextRecoveryAt (and restarts it if it stopped).
+  if (running.size === 0) it.nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
+  // Active: jobs run, work remains now, the loop sleeps until a time or a
+  // job waits for its due time (then a failed sleeping loop call is
+  // noticed), or an onComplete is still to run (its finalize may have
+  // failed).
+  const jobsWaiting = nextReadyAt !== undefined;
+  // Only asked when no job runs: the watch is on then anyway, and this
+  // range is one that finalize writes.
+  const pendingCallbacks = running.size === 0 && (await callbacksPending(ctx.db));
+  // A loop asleep until a time (a due job, an expiry, a fold) is watched
+  // too: if that call fails, nothing else may come to notice.
+  const active = running.size > 0 || wake.kind !== "idle" || jobsWaiting || pendingCallbacks;
+  // Asleep until a due time with nothing to recover: the watchdog need
+  // only check that the sleeping call ran (watchdogTime).
+  const watchAt =
+    running.size === 0 && !pendingCallbacks && wake.kind === "at"
+      ? Math.max(it.nextRecoveryAt, wake.atMs + LOOP_STALL_MS)
+      : it.nextRecoveryAt;
+  await keepWatch(ctx, active, watchAt, now);
 
-    const nextState = {
-      running: [...running.values()],
-      counters: reported,
-      windowStart,
-      nextRecoveryAt,
-      lastRunAt: now,
-      nextExpiryAt: nextExpiry ?? null,
-      totals,
-      ...recordOutcomes(state, outcomeDelta(before, totals), now),
-      priorityPasses: passes,
-      ...(recoveryContinues ? { recoveryContinues } : {}),
-    };
-    if (stored === null) await ctx.db.insert("poolState", nextState);
-    else await ctx.db.replace("poolState", stored._id, nextState);
-    await scheduleNext(ctx, runStatus, wake, snapshotTs);
-    await discards.flush(ctx.scheduler);
-    await observe("loop:end", () => ctx.meta.getTransactionMetrics());
-    return null;
-  },
-});
+  const nextState = {
+    running: [...running.values()],
+    counters: report.reported,
+    windowStart: report.windowStart,
+    nextRecoveryAt: it.nextRecoveryAt,
+    lastRunAt: now,
+    nextExpiryAt: it.nextExpiry ?? null,
+    totals: it.totals,
+    ...recordOutcomes(it.state, outcomeDelta(it.before, it.totals), now),
+    priorityPasses: it.passes,
+    ...(it.recoveryContinues ? { recoveryContinues: true } : {}),
+  };
+  if (it.stored === null) await ctx.db.insert("poolState", nextState);
+  else await ctx.db.replace("poolState", it.stored._id, nextState);
+  await scheduleNext(ctx, it.runStatus, wake, it.snapshotTs);
+  await it.discards.flush(ctx.scheduler);
+}
 
 /**
  * Bytes a job carries: its args, which its worker loads, and its context,
