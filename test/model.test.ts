@@ -337,9 +337,10 @@ async function checkStats(t: Test, jobs: ModelJob[]) {
     pendingDue: of((j) => fresh(j) && !delayed(j)),
   });
   // The hour's outcomes: those counted in a minute bucket that overlaps the
-  // last hour. The loop counts an outcome a moment after finishedAt (when
-  // it frees the slot), so a job that finished just before a bucket's end
-  // may be in the next bucket: such a job may or may not be counted.
+  // last hour. The loop counts an outcome when it frees the slot, after
+  // finishedAt (a moment after, or, while Convex holds the loop's calls, up
+  // to the resume bound after), so a job that finished shortly before the
+  // window's first bucket may or may not be counted.
   const bucketEnd = (at: number) => (Math.floor(at / STATS_HOUR_BUCKET_MS) + 1) * STATS_HOUR_BUCKET_MS;
   const hourFrom = now - HOUR;
   for (const [kind, field] of [["success", "succeeded"], ["failed", "failed"], ["canceled", "canceled"]] as const) {
@@ -352,7 +353,7 @@ async function checkStats(t: Test, jobs: ModelJob[]) {
 }
 
 /** How soon after a job's finishedAt the loop counts its outcome, at most, in these runs. */
-const COUNTED_WITHIN_MS = SECOND;
+const COUNTED_WITHIN_MS = RESUME_BOUND_MS;
 
 async function runSequence(ops: Op[]) {
   faultsLeft = {};
