@@ -6,7 +6,7 @@
 // the fake time that passed to a commit tick (setup.ts, COMMIT_TICK_MS).
 import type { PoolStats } from "convex-workpool";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { HOUR, INBOX_PARK_AFTER_ROWS, MINUTE } from "../src/component/constants.js";
+import { DELAYED_FOLD_MIN_INTERVAL_MS, HOUR, INBOX_PARK_AFTER_ROWS, MINUTE } from "../src/component/constants.js";
 import { api } from "./fixture/_generated/api.js";
 import { advance, initConvexTest, runUntil, runUntilSettled, settleInFlight, snapshot, type Test } from "./setup.js";
 
@@ -407,6 +407,20 @@ describe("counts ride on the queue rows enqueue inserts", () => {
     await runUntilSettled(t);
     expect(counts(await stats(t))).toEqual(IDLE);
   });
+});
+
+test("keyed enqueues behind a head due tomorrow are taken in soon, not left to pile up for stats", async () => {
+  const t = initConvexTest();
+  await enqueue(t, { tag: "head" }, { key: "k", runAfter: 24 * HOUR });
+  await runUntil(t, async () => (await snapshot(t)).runStatus?.state === "scheduled");
+  // Each call's jobs all wait for the key: nothing to start, only counts.
+  for (let i = 0; i < 3; i++) await enqueue(t, { tag: `behind${i}` }, { key: "k" });
+  // The head's queue row (the loop sleeps until it is due, not yet having
+  // run) and the three calls' tally rows.
+  expect((await snapshot(t)).counts.pendingStart).toBe(4);
+  await advance(t, DELAYED_FOLD_MIN_INTERVAL_MS + 1000, 500);
+  expect((await snapshot(t)).counts.pendingStart).toBe(0);
+  expect(counts(await stats(t))).toEqual({ ...IDLE, pending: 4, pendingDue: 3, pendingDelayed: 1 });
 });
 
 describe("a large backlog", () => {

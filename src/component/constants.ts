@@ -299,8 +299,10 @@ export const DELAYED_COUNT_RESOLUTION_MS = SECOND;
 export const DELAYED_FOLD_BATCH = 32;
 /**
  * The loop wakes to fold due delayedCount rows at most this often when
- * nothing else wakes it (a full or paused pool): then at most 5 rows (one
- * per second) wait to be folded, within what `stats` reads.
+ * nothing else wakes it (a full or paused pool). Each enqueue call inserts
+ * its own row per second, so the rows left to fold are those of the enqueue
+ * calls of about 5 seconds; past STATS_UNFOLDED_READ_LIMIT of them, `stats`
+ * counts the rest as delayed a few seconds longer.
  */
 export const DELAYED_FOLD_MIN_INTERVAL_MS = 5 * SECOND;
 /** Due-but-unfolded delayedCount rows `stats` reads at most. */
@@ -357,7 +359,7 @@ export const LOOP_MAX_DOCUMENTS_READ =
   2 * INBOX_ROWS_PER_ITERATION + 1 + // inbox rows read, and those moved deleted
   2 * (PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES) + 2 + // startQueue rows used up or left in part, heads, and the next one due
   2 * SWEEP_BATCH + 1 + // expired rows read and deleted, and the next expiry
-  2 * DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next one
+  2 * DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next fold time (a startQueue row)
   2 * (REPORT_BACKLOG_SCAN_ROWS + 1) +
   2; // poolState and runStatus written
 /** ... and writes. Far below Convex's 16,000 per transaction. */
@@ -389,7 +391,7 @@ export const LOOP_MAX_QUERIES =
   1 + FINALIZE_BATCH + // onCompletes to retry, then each one's finalize call
   1 + 1 + PRIORITY_QUEUES + START_SCAN_LIMIT + // the inbox, startQueue's earliest row and each priority's, then each job examined
   1 + 1 + // expired rows, the next expiry
-  2 + // delayed counts, and the next one
+  2 + // delayed counts, and the next fold time (startQueue)
   2 + // the backlog count (startQueue and the inbox)
   1 + // the next job due
   LOOP_GUARD_READS;

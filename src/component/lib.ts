@@ -1,6 +1,6 @@
 // The component's public functions, called through the client: enqueue,
 // status, stats, cancel. Writers insert (work, pendingStart,
-// pendingCancelation), add to the sharded stats counters, and wake the loop;
+// pendingCancelation; an enqueue's stats tally rides on its inbox row) and wake the loop;
 // the loop decides what runs.
 import { v, type Infer } from "convex/values";
 import {
@@ -8,6 +8,7 @@ import {
   CANCEL_ALL_MAX_LIMIT,
   CANCEL_ALL_PAGE_BYTES_BUDGET,
   DEFAULT_STATUS_TTL_MS,
+  DELAYED_FOLD_MIN_INTERVAL_MS,
   ID_MAX_BYTES,
   KEPT_NAME_MAX_BYTES,
   PENDING_START_CHUNK,
@@ -202,6 +203,10 @@ async function enqueueItems(
   await countDelayedAtEnqueue(ctx.db, counted);
   // Nothing to wake for when every item named a job that already exists.
   if (earliest !== Infinity) await wakeLoop(ctx, earliest);
+  // Every new job waits for its key: the loop need not start anything, but
+  // must take the tally (and fold the delayed counts) in before they pile
+  // up for `stats`; soon, not at once.
+  else if (counted.enqueued > 0) await wakeLoop(ctx, now + DELAYED_FOLD_MIN_INTERVAL_MS);
   return ids;
 }
 

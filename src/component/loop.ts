@@ -735,7 +735,7 @@ export const watchdog = internalMutation({
       await ctx.db.delete("watchdog", row._id);
       return null;
     }
-    // Watch on first (the loop cancels it once the pool is inactive), so
+    // Watch on first (the loop leaves it to end itself once the pool is idle), so
     // that waking or restarting below finds a watchdog already pending. A
     // loop asleep until a far due time with nothing to recover is only
     // checked once its call should have run.
@@ -744,9 +744,12 @@ export const watchdog = internalMutation({
     await ctx.db.replace("watchdog", row._id, { at: next, scheduledId });
 
     const lastRunAt = state?.lastRunAt ?? 0;
-    // Stopped: running but silent for LOOP_STALL_MS, or its call failed.
+    // Stopped: running but silent for LOOP_STALL_MS since it last ran or
+    // was woken (a watchdog left from before an idle spell may fire just
+    // after a wake), or its call failed.
+    const silentSince = Math.max(lastRunAt, runStatus?.state === "running" ? (runStatus.since ?? 0) : 0);
     const stalled =
-      (runStatus?.state === "running" && now - lastRunAt >= LOOP_STALL_MS) ||
+      (runStatus?.state === "running" && now - silentSince >= LOOP_STALL_MS) ||
       (await loopCallFailed(ctx, runStatus, now));
     if (stalled) {
       const config = await readConfig(ctx.db);
