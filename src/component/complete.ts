@@ -166,6 +166,11 @@ function withoutFields<T extends object, K extends keyof T>(obj: T, keys: K[]): 
 
 type KeptResult = NonNullable<Doc<"work">["callbackResult"]>;
 
+/** A result as keepResult stores it: its JSON text's UTF-8 bytes (escaping can make them more than its Convex size). */
+export function encodeResult(result: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(convexToJson(result as Value)));
+}
+
 /**
  * Keeps a result for `finalize` (callbackResult): inline when small, else
  * as its JSON text's bytes in payload rows of at most DELIVERY_CHUNK_BYTES,
@@ -174,7 +179,7 @@ type KeptResult = NonNullable<Doc<"work">["callbackResult"]>;
  */
 export async function keepResult(db: MutationCtx["db"], result: RunResult): Promise<KeptResult> {
   if (sizeOf(result) <= INLINE_VALUE_MAX_BYTES) return { inline: result };
-  const bytes = new TextEncoder().encode(JSON.stringify(convexToJson(result as Value)));
+  const bytes = encodeResult(result);
   const chunkIds: Id<"payload">[] = [];
   for (let at = 0; at < bytes.length; at += DELIVERY_CHUNK_BYTES) {
     chunkIds.push(await db.insert("payload", { value: bytes.slice(at, at + DELIVERY_CHUNK_BYTES).buffer }));

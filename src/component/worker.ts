@@ -30,7 +30,7 @@ import { errorDataOf, errorMessage, isNonRetryableError } from "./errors.js";
 import { failpoint, heldMs, pause } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { loadValue, sizeOf } from "./payload.js";
-import { keptError, settleReports, type Report } from "./complete.js";
+import { encodeResult, keptError, settleReports, type Report } from "./complete.js";
 import { vLogLevel, type LogLevel } from "./validators.js";
 import { internal } from "./_generated/api.js";
 import { internalAction, internalMutation, type ActionCtx } from "./_generated/server.js";
@@ -238,7 +238,11 @@ class Reporter {
  * failure that says so (not retried: the job did succeed once).
  */
 function forDelivery(report: Report): Report {
-  const bytes = resultBytes(report.result);
+  // Measured as the delivery will store it (keepResult), which escaping can
+  // make larger than the value's Convex size.
+  const size = resultBytes(report.result);
+  const bytes =
+    report.result.kind === "success" && Number.isFinite(size) ? Math.max(size, encodeResult(report.result).length) : size;
   if (report.result.kind !== "success" || bytes <= DELIVERY_MAX_RESULT_BYTES) return report;
   return {
     ...report,
