@@ -132,7 +132,7 @@ describe("canceling a pending job", () => {
     expect(await runsOf(t, "delayed")).toHaveLength(0);
     const s = await snapshot(t);
     expect(s.counts).toMatchObject({ pendingStart: 0, pendingCancelation: 0 });
-    expect(s.runStatus?.state).toBe("idle");
+    expect(s.loop.state).toBe("idle");
   });
 
   test("a job backing off between retries ends canceled with no further run", async () => {
@@ -583,7 +583,7 @@ describe("randomized interleavings", () => {
       }
       const s = await snapshot(t);
       expect(s.counts).toMatchObject({ pendingStart: 0, startQueue: 0, pendingCancelation: 0, pendingCompletion: 0 });
-      expect(s.runStatus?.state).toBe("idle");
+      expect(s.loop.state).toBe("idle");
     },
   );
 });

@@ -287,7 +287,7 @@ describe("transactions", () => {
     expect(await runsOf(t, "ghost")).toHaveLength(0);
     expect(await completions(t)).toHaveLength(0);
     const s = await snapshot(t);
-    expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, runStatus: 0, poolState: 0 });
+    expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, slots: 0, poolState: 0 });
     expect(s.pendingScheduled).toEqual([]);
   });
 
@@ -321,7 +321,7 @@ describe("idle", () => {
     await drain(t, 200);
     const s = await snapshot(t);
     expect(s.pendingScheduled).toEqual([]);
-    expect(s.runStatus?.state).toBe("idle");
+    expect(s.loop.state).toBe("idle");
     expect(s.poolState?.running).toEqual([]);
     expect(s.counts).toMatchObject({ work: 0, pendingStart: 0, startQueue: 0, pendingCompletion: 0 });
     expect(vi.getTimerCount()).toBe(0);

@@ -98,7 +98,7 @@ describe("a loop iteration that fails", () => {
       expect((await runs(t)).map((r) => r.tag).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `j${i}`).sort());
       const s = await snapshot(t);
       expect(s.pendingScheduled).toEqual([]);
-      expect(s.runStatus?.state).toBe("idle");
+      expect(s.loop.state).toBe("idle");
       quiet.mockRestore();
     },
   );
@@ -114,7 +114,7 @@ describe("a loop iteration that fails", () => {
     });
     // The first loop run finds nothing due and sleeps until the job is due;
     // that sleeping call is the one that fails.
-    await runUntil(t, async () => (await snapshot(t)).runStatus?.state === "scheduled");
+    await runUntil(t, async () => (await snapshot(t)).loop.state === "scheduled");
     failAt("loop:afterCompletions");
     await drain(t);
     const done = await completions(t);
@@ -132,7 +132,7 @@ describe("a loop iteration that fails", () => {
       options: { runAfter: DAY },
       callback: "record",
     });
-    await runUntil(t, async () => (await snapshot(t)).runStatus?.state === "scheduled");
+    await runUntil(t, async () => (await snapshot(t)).loop.state === "scheduled");
     // The wake for this job schedules a loop call now; that call fails.
     failAt("loop:afterCompletions");
     const [now] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "now" }], callback: "record" });
@@ -149,8 +149,8 @@ describe("a loop iteration that fails", () => {
     const t = initConvexTest();
     const poolOptions = { statusTtl: 10 * MINUTE };
     await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "first" }], poolOptions, callback: "record" });
-    await runUntil(t, async () => (await completions(t)).length === 1 && (await snapshot(t)).runStatus?.state === "scheduled");
-    const wakeAt = (await snapshot(t)).runStatus!.wakeAt!;
+    await runUntil(t, async () => (await completions(t)).length === 1 && (await snapshot(t)).loop.state === "scheduled");
+    const wakeAt = (await snapshot(t)).loop.wakeAt!;
     expect(wakeAt).toBeGreaterThan(Date.now());
     // Due after the loop's wake time: the enqueue counts on that call (it
     // does not wake the loop), and that call is the one that fails.
@@ -175,6 +175,10 @@ describe("a loop iteration that fails", () => {
     // as Convex holds a call that hit a system error.
     let held = 0;
     hold((call) => (call === "loop:sleep" ? (held++, HOUR) : 0));
+    // One slot, so the first job fills the pool and its completion kicks
+    // the loop (below the cap, the watchdog's recovery kick would start
+    // the later job before any stall).
+    await t.mutation(api.pools.setConfig, { maxParallelism: 1 });
     // A job now (so the loop runs, and then sleeps until the next job)...
     await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "now" }], callback: "record" });
     // ...and one due in 10 s, which only that sleeping call would start.
@@ -205,7 +209,7 @@ describe("a loop iteration that fails", () => {
     expect((await completions(t)).map((c) => [c.workId, c.result.kind])).toEqual([[id, "success"]]);
     expect(warn.mock.calls.flat().join(" ")).toContain('"event":"loopRestarted"');
     const s = await snapshot(t);
-    expect(s.runStatus?.state).toBe("idle");
+    expect(s.loop.state).toBe("idle");
     expect(s.pendingScheduled).toEqual([]);
     warn.mockRestore();
     quiet.mockRestore();

@@ -3,7 +3,7 @@
 // Apps never see it; it is not part of the package.
 import { v } from "convex/values";
 import { internal } from "../src/component/_generated/api.js";
-import { internalMutation, internalQuery } from "../src/component/_generated/server.js";
+import { internalMutation, internalQuery, type QueryCtx } from "../src/component/_generated/server.js";
 
 const TABLES = [
   "work",
@@ -15,9 +15,29 @@ const TABLES = [
   "cancelAllRequest",
   "watchdog",
   "config",
-  "runStatus",
+  "slots",
   "poolState",
 ] as const;
+
+/**
+ * What the loop is doing, as far as the scheduler shows: "running" while a
+ * loop call is due now (kicked or going on), "scheduled" while only calls
+ * for later are pending (a kick for a due time, or its timer: wakeAt, the
+ * earliest), else "idle". `full`: the slots flag.
+ */
+async function loopView(
+  db: QueryCtx["db"],
+  scheduled: Array<{ name: string; scheduledTime: number; state: { kind: string } }>,
+) {
+  const now = Date.now();
+  const live = scheduled.filter((s) => s.name === "loop:main" && (s.state.kind === "pending" || s.state.kind === "inProgress"));
+  const timer = (await db.query("poolState").first())?.timer;
+  const full = (await db.query("slots").first())?.full ?? false;
+  if (live.some((s) => s.state.kind === "inProgress" || s.scheduledTime <= now)) return { state: "running", full };
+  const later = [...live.map((s) => s.scheduledTime), ...(timer !== undefined && timer.at > now ? [timer.at] : [])];
+  if (later.length > 0) return { state: "scheduled", wakeAt: Math.min(...later), full };
+  return { state: "idle", full };
+}
 
 export const snapshot = internalQuery({
   args: {},
@@ -34,9 +54,11 @@ export const snapshot = internalQuery({
       dueQueued: [...(await ctx.db.query("pendingStart").collect()), ...(await ctx.db.query("startQueue").collect())]
         .filter((row) => row.readyAt <= Date.now())
         .reduce((n, row) => n + row.workIds.length, 0),
+      /** When the oldest completion the loop has not taken in was written, if any. */
+      oldestCompletionAt: (await ctx.db.query("pendingCompletion").first())?._creationTime ?? null,
       work: await ctx.db.query("work").collect(),
       config: await ctx.db.query("config").first(),
-      runStatus: await ctx.db.query("runStatus").first(),
+      loop: await loopView(ctx.db, scheduled),
       poolState: await ctx.db.query("poolState").first(),
       pendingScheduled: scheduled
         .filter((s) => s.state.kind === "pending" || s.state.kind === "inProgress")
@@ -63,14 +85,13 @@ export const breakWorkers = internalMutation({
   returns: v.number(),
   handler: async (ctx, { how }) => {
     // Run the loop here, in this transaction, so that its workers can be
-    // broken before their timers fire: the loop call already scheduled is
-    // canceled and this one takes its place (same generation).
-    const runStatus = await ctx.db.query("runStatus").first();
-    if (runStatus === null) throw new Error("breakWorkers: nothing was enqueued");
+    // broken before their timers fire: the loop calls already kicked are
+    // canceled and this one takes their place.
+    if ((await ctx.db.query("work").first()) === null) throw new Error("breakWorkers: nothing was enqueued");
     for (const s of await ctx.db.system.query("_scheduled_functions").collect()) {
       if (s.name === "loop:main" && s.state.kind === "pending") await ctx.scheduler.cancel(s._id);
     }
-    await ctx.runMutation(internal.loop.main, { generation: runStatus.generation });
+    await ctx.runMutation(internal.loop.main, {});
     const state = await ctx.db.query("poolState").first();
     let broken = 0;
     // Once per worker: a group's jobs share one (under Convex's limits, a

@@ -54,7 +54,7 @@ describe("the inbox and the loop's own queue", () => {
     const t = initConvexTest();
     await enqueueOne(t, "later", { runAfter: 30 * SECOND });
     const asleep = await snapshot(t);
-    expect(asleep.runStatus).toMatchObject({
+    expect(asleep.loop).toMatchObject({
       state: "scheduled",
       wakeAt: T0 + 30 * SECOND,
     });
@@ -74,21 +74,24 @@ describe("the inbox and the loop's own queue", () => {
       args: [{ tag: "slow", durationMs: 2 * SECOND }],
     });
     await runUntil(t, async () => (await runTags(t)).length === 1);
-    // The loop sleeps until then; the slow job's completion wakes it, and
-    // it reads the delayed job's inbox row 28 s before it is due.
+    // The delayed job's kick is for its due time; a job due now kicks the
+    // loop at once, and it reads the delayed job's inbox row 30 s early.
     await enqueueOne(t, "later", { runAfter: 30 * SECOND });
+    await enqueueOne(t, "now");
     await runUntil(t, async () => (await snapshot(t)).counts.startQueue === 1);
     const s = await snapshot(t);
     expect(s.counts).toMatchObject({ pendingStart: 0, startQueue: 1 });
     const later = s.work.find(
       (w) => (w.fnArgs as { tag: string } | undefined)?.tag === "later",
     )!;
-    expect(s.runStatus).toMatchObject({
+    expect(s.loop).toMatchObject({
       state: "scheduled",
       wakeAt: later.readyAt,
     });
     await runUntilSettled(t);
-    expect(await runTags(t)).toEqual(["slow", "later"]);
+    expect(await runTags(t)).toEqual(["slow", "now", "later"]);
+    // The kick for its due time found its row taken in, and ended at once;
+    // the loop's own timer started it.
     const started = (await t.run((ctx) => ctx.db.query("runs").collect())).find(
       (r) => r.tag === "later",
     )!.at;

@@ -125,9 +125,12 @@ export type Snapshot = {
   inboxIds: number;
   /** Job ids queued (inbox or startQueue) and due. */
   dueQueued: number;
+  /** When the oldest completion the loop has not taken in was written, if any. */
+  oldestCompletionAt: number | null;
   work: Array<Record<string, unknown> & { _id: string; state: string; attempts: number }>;
   config: { maxParallelism: number; logLevel: string } | null;
-  runStatus: { state: string; generation: number; wakeAt?: number } | null;
+  /** What the loop is doing (test/inspect.ts#loopView). */
+  loop: { state: "idle" | "running" | "scheduled"; wakeAt?: number; full: boolean };
   poolState: { running: Array<{ workId: string }> } | null;
   pendingScheduled: Array<{ name: string; scheduledTime: number; state: string }>;
   scheduledByName: Record<string, number>;

@@ -33,7 +33,7 @@ test("the inspection module sees the pool's tables", async () => {
   // Until the loop has freed the slot and gone to sleep.
   await runUntil(t, async () => {
     const s = await snapshot(t);
-    return s.work[0]?.state === "finished" && s.runStatus?.state === "scheduled" && s.poolState?.running.length === 0;
+    return s.work[0]?.state === "finished" && s.loop.state === "scheduled" && s.poolState?.running.length === 0;
   });
   const after = await snapshot(t);
   expect(after.work[0]).toMatchObject({ state: "finished", outcome: "success" });

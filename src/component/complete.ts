@@ -28,7 +28,7 @@ import { failpoint, heldMs } from "./faults.js";
 import { createLogger, type Logger } from "./logging.js";
 import { Discards, loadValue, sizeOf } from "./payload.js";
 import { vLogLevel, type LogLevel, type RunResult } from "./validators.js";
-import { wakeLoop } from "./wake.js";
+import { kickForCompletion, kickLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
@@ -122,13 +122,12 @@ export async function writeOutcome(
   extra: { callbackPending?: boolean; callbackResult?: KeptResult; onCompleteError?: string },
   by: Queuer,
   discards: Discards,
-): Promise<{ expiresAt?: number }> {
+): Promise<{ expiresAt?: number; queuedNext: boolean }> {
   discards.add(work.argsPayloadId);
   if (!extra.callbackPending) discards.add(work.onComplete?.contextPayloadId);
   if (work.statusTtl === 0 && !extra.callbackPending) {
     await db.delete("work", work._id);
-    await releaseKey(db, work, by);
-    return {};
+    return { queuedNext: await releaseKey(db, work, by) };
   }
   const { result, attempts, now } = outcome;
   // A row whose onComplete is still to run has no expiry yet (the sweep must
@@ -149,8 +148,8 @@ export async function writeOutcome(
     ...(extra.callbackResult !== undefined ? { callbackResult: extra.callbackResult } : {}),
     ...(extra.onCompleteError !== undefined ? { onCompleteError: extra.onCompleteError } : {}),
   });
-  await releaseKey(db, work, by);
-  return expiresAt !== undefined ? { expiresAt } : {};
+  const queuedNext = await releaseKey(db, work, by);
+  return expiresAt !== undefined ? { expiresAt, queuedNext } : { queuedNext };
 }
 
 /** The earlier of two optional times. */
@@ -256,7 +255,7 @@ async function requeue(
  * delivery) left to a `finalize` call with the result kept on the row.
  * Reports for an attempt that is not the job's current running one (late,
  * duplicate, or superseded by recovery) are ignored. Frees the slots with
- * one pendingCompletion row and wakes the loop.
+ * one pendingCompletion row and kicks the loop when it must (wake.ts).
  */
 export async function settleReports(
   ctx: Pick<MutationCtx, "db" | "scheduler" | "runMutation">,
@@ -276,6 +275,8 @@ export async function settleReports(
   const toFinalize: Id<"work">[] = [];
   const discards = new Discards();
   let expiresAt: number | undefined;
+  // What it queued for the loop: a key's next job, or retries (when due).
+  const queued: { now: boolean; retryAt?: number } = { now: false };
   for (const report of reports) {
     const work = known?._id === report.workId ? known : await ctx.db.get("work", report.workId);
     if (!work || work.state !== "running" || work.attempts !== report.attempt) {
@@ -287,6 +288,7 @@ export async function settleReports(
     items.push({ workId: work._id, attempt: report.attempt });
     if (s.kind === "retry") {
       await requeue(ctx.db, work, s, "writer");
+      queued.retryAt = earliest(queued.retryAt, s.retryAt);
       logger.event("INFO", "completed", {
         workId: work._id, fnName: work.fnName, outcome: "retry", status: "retrying", attempts: s.attempts,
         error: keptError(s.error), retryAt: s.retryAt,
@@ -310,6 +312,7 @@ export async function settleReports(
       discards,
     );
     expiresAt = earliest(expiresAt, written.expiresAt);
+    queued.now ||= written.queuedNext;
     logger.event("INFO", "completed", {
       workId: work._id, fnName: work.fnName, outcome: s.result.kind, status: s.result.kind, attempts: s.attempts,
       ...(s.result.kind === "failed" ? { error: keptError(s.result.error) } : {}),
@@ -318,13 +321,13 @@ export async function settleReports(
   await discards.flush(ctx.scheduler);
   if (items.length === 0) return;
   if (deferCallbacks && toFinalize.length > 0) await scheduleFinalize(ctx, toFinalize, deferCallbacks.logLevel, now);
-  await ctx.db.insert("pendingCompletion", {
+  const row = await ctx.db.insert("pendingCompletion", {
     items,
     ...tally,
     ...(expiresAt !== undefined ? { expiresAt } : {}),
     segment: ctx.db.vars.commitTs,
   });
-  await wakeLoop(ctx, now);
+  await kickForCompletion(ctx, row, queued);
 }
 
 /** Called by action workers with the results of their jobs. */
@@ -426,7 +429,8 @@ export const finalize = internalMutation({
         expiresAt: earliestExpiry,
         segment: ctx.db.vars.commitTs,
       });
-      await wakeLoop(ctx, Date.now());
+      // Kicked at once: the loop may be idle, and must time its sweep.
+      await kickLoop(ctx, Date.now());
     }
     return null;
   },

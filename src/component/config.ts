@@ -6,7 +6,7 @@ import { checkLogLevel, checkMaxParallelism, firstProblem } from "./core/validat
 import { fail } from "./errors.js";
 import { DEFAULT_LOG_LEVEL } from "./logging.js";
 import { vConfigUpdate, type ConfigUpdate, type LogLevel } from "./validators.js";
-import { wakeLoop } from "./wake.js";
+import { kickLoop } from "./wake.js";
 import { mutation, type DatabaseReader, type DatabaseWriter } from "./_generated/server.js";
 
 export type Config = { maxParallelism: number; logLevel: LogLevel };
@@ -69,7 +69,7 @@ export const update = mutation({
   returns: v.null(),
   handler: async (ctx, args) => {
     const { changed } = await applyConfig(ctx.db, args);
-    if (changed) await wakeLoop(ctx, Date.now());
+    if (changed) await kickLoop(ctx, Date.now(), {}, true);
     return null;
   },
 });

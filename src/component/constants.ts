@@ -319,14 +319,17 @@ export const STATS_MINUTE_BUCKET_MS = 10 * SECOND;
 /** `stats.lastHour` sums outcome buckets of this length. */
 export const STATS_HOUR_BUCKET_MS = MINUTE;
 
-/** Singleton reads per iteration: runStatus, config, poolState, the cancelAll barrier, watchdog (and its record), whether a callback is pending. */
-const LOOP_SINGLETON_READS = 8;
 /**
- * Empty reads past the snapshot in the writers' queues before going to
- * sleep (loop.ts#guardAgainstLateWriters): the inbox, the completions, the
- * cancel requests.
+ * Singleton reads per iteration: the kick's row, the slots flag, config,
+ * poolState, the cancelAll barrier, watchdog (and its record), whether a
+ * callback is pending, its timer's record.
  */
-const LOOP_GUARD_READS = 3;
+const LOOP_SINGLETON_READS = 9;
+/**
+ * Empty reads past the snapshot in a writers' queue when the slots flag
+ * changes (loop.ts#markSlots): the completions or the inbox.
+ */
+const LOOP_GUARD_READS = 1;
 // Convex reads a document again to write it: a patch, replace or delete
 // counts one document read (and its bytes) on top of whatever read found it.
 /**
@@ -361,7 +364,7 @@ export const LOOP_MAX_DOCUMENTS_READ =
   2 * SWEEP_BATCH + 1 + // expired rows read and deleted, and the next expiry
   2 * DELAYED_FOLD_BATCH + 2 + // delayed counts folded, and the next fold time (a startQueue row)
   2 * (REPORT_BACKLOG_SCAN_ROWS + 1) +
-  2; // poolState and runStatus written
+  2; // poolState and the slots flag written
 /** ... and writes. Far below Convex's 16,000 per transaction. */
 export const LOOP_MAX_DOCUMENTS_WRITTEN =
   COMPLETION_BATCH +
@@ -373,7 +376,7 @@ export const LOOP_MAX_DOCUMENTS_WRITTEN =
   PENDING_START_ROWS_PER_ITERATION + 2 * PRIORITY_QUEUES + // queue rows used up, rows left in part
   SWEEP_BATCH +
   DELAYED_FOLD_BATCH +
-  3; // poolState, runStatus, watchdog
+  3; // poolState, the slots flag, watchdog
 /**
  * ... and index ranges read. Convex counts one for each query and one for
  * each single-document read (`db.get`), so per cancel or recovered attempt

@@ -22,11 +22,13 @@ export async function oldestLive(db: MutationCtx["db"], key: string): Promise<Do
  * says it finished, without `liveKey` (or is deleted). If it was
  * its key's head (no live job with the key is older), the next live job
  * becomes the head and is queued at its own due time and priority. A job
- * that finished while waiting (canceled) leaves the head alone.
+ * that finished while waiting (canceled) leaves the head alone. Returns
+ * whether it queued one.
  */
-export async function releaseKey(db: MutationCtx["db"], finished: Doc<"work">, by: Queuer): Promise<void> {
-  if (finished.liveKey === undefined) return;
+export async function releaseKey(db: MutationCtx["db"], finished: Doc<"work">, by: Queuer): Promise<boolean> {
+  if (finished.liveKey === undefined) return false;
   const next = await oldestLive(db, finished.liveKey);
-  if (next === null || next._creationTime < finished._creationTime) return;
+  if (next === null || next._creationTime < finished._creationTime) return false;
   await queueJobs(db, by, { readyAt: next.readyAt, workIds: [next._id], rank: rankOf(next.priority) });
+  return true;
 }

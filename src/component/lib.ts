@@ -1,7 +1,7 @@
 // The component's public functions, called through the client: enqueue,
 // status, stats, cancel. Writers insert (work, pendingStart,
-// pendingCancelation; an enqueue's stats tally rides on its inbox row) and wake the loop;
-// the loop decides what runs.
+// pendingCancelation; an enqueue's stats tally rides on its inbox row) and
+// kick the loop (wake.ts); the loop decides what runs.
 import { v, type Infer } from "convex/values";
 import {
   CANCEL_ALL_DEFAULT_LIMIT,
@@ -46,7 +46,7 @@ import {
   vStatus,
   type EnqueueItem,
 } from "./validators.js";
-import { wakeLoop } from "./wake.js";
+import { kickForEnqueue, kickLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import {
@@ -196,17 +196,18 @@ async function enqueueItems(
   // The call's tally rides on its last inbox row, or on a row of its own
   // when every new job waits for its key (stats.ts).
   const tally = storedTally(counted);
-  if (chunk) await queueJobs(ctx.db, "writer", { ...chunk, tally });
+  let lastRow: Id<"pendingStart"> | undefined;
+  if (chunk) lastRow = await queueJobs(ctx.db, "writer", { ...chunk, tally });
   else if (counted.enqueued > 0) {
-    await queueJobs(ctx.db, "writer", { readyAt: now, workIds: [], rank: rankOf(undefined), tally });
+    lastRow = await queueJobs(ctx.db, "writer", { readyAt: now, workIds: [], rank: rankOf(undefined), tally });
   }
   await countDelayedAtEnqueue(ctx.db, counted);
-  // Nothing to wake for when every item named a job that already exists.
-  if (earliest !== Infinity) await wakeLoop(ctx, earliest);
+  // Nothing to kick for when every item named a job that already exists.
+  if (earliest !== Infinity) await kickForEnqueue(ctx, earliest, lastRow);
   // Every new job waits for its key: the loop need not start anything, but
   // must take the tally (and fold the delayed counts) in before they pile
   // up for `stats`; soon, not at once.
-  else if (counted.enqueued > 0) await wakeLoop(ctx, now + DELAYED_FOLD_MIN_INTERVAL_MS);
+  else if (counted.enqueued > 0) await kickForEnqueue(ctx, now + DELAYED_FOLD_MIN_INTERVAL_MS, lastRow);
   return ids;
 }
 
@@ -216,8 +217,8 @@ export const enqueue = mutation({
   handler: async (ctx, { config, ...item }) => {
     const { config: effective, capRaised } = await applyConfig(ctx.db, config);
     const [id] = await enqueueItems(ctx, [item], createLogger(effective.logLevel));
-    // An enqueue that only returned an existing job woke nothing itself.
-    if (capRaised) await wakeLoop(ctx, Date.now());
+    // An enqueue that only returned an existing job kicked nothing itself.
+    if (capRaised) await kickLoop(ctx, Date.now(), {}, true);
     return id!;
   },
 });
@@ -228,7 +229,7 @@ export const enqueueBatch = mutation({
   handler: async (ctx, { items, config }) => {
     const { config: effective, capRaised } = await applyConfig(ctx.db, config);
     const ids = await enqueueItems(ctx, items, createLogger(effective.logLevel));
-    if (capRaised) await wakeLoop(ctx, Date.now());
+    if (capRaised) await kickLoop(ctx, Date.now(), {}, true);
     return ids;
   },
 });
@@ -297,7 +298,7 @@ export const cancel = mutation({
   handler: async (ctx, { id, logLevel }) => {
     const workId = parseWorkId(ctx.db, id);
     await applyConfig(ctx.db, { logLevel });
-    if (await requestCancel(ctx.db, await ctx.db.get("work", workId))) await wakeLoop(ctx, Date.now());
+    if (await requestCancel(ctx.db, await ctx.db.get("work", workId))) await kickLoop(ctx, Date.now(), {}, true);
     return null;
   },
 });
@@ -389,7 +390,7 @@ async function cancelPage(ctx: Pick<MutationCtx, "db" | "scheduler" | "meta">, p
       break;
     }
   }
-  if (any) await wakeLoop(ctx, Date.now());
+  if (any) await kickLoop(ctx, Date.now(), {}, true);
   if (stoppedAfter !== null) {
     await ctx.scheduler.runAfter(0, internal.lib.cancelAllPage, { ...page, after: stoppedAfter });
   } else if (page.state === "running") {

@@ -11,10 +11,12 @@
 //      retained outcomes, folds the delayed counts whose second has begun
 //      (stats.ts), logs the periodic report,
 //   6. planNext: decides when to run next (at once while a queue has rows
-//      left, else asleep until something becomes due or a writer wakes it:
-//      wake.ts), keeps the watchdog and writes poolState.
-// A call whose generation is not the run-status row's does nothing, so
-// exactly one loop is in charge. Steps 2-5 handle jobs one at a time and
+//      left, else at the loop's own timer for something due, or when a
+//      writer kicks it: wake.ts), keeps the watchdog, writes poolState and,
+//      when the pool fills up or stops being full, the `slots` flag.
+// Any number of loop calls may be scheduled (writers kick it); each reads
+// what it needs, and Convex serializes two that overlap. A call whose kick
+// names a row an earlier call already took in ends at once. Steps 2-5 handle jobs one at a time and
 // each stops when the iteration's byte budget has no room for one more at
 // its largest (LOOP_BYTES_BUDGET, budget.ts); the loop then runs again at
 // once. Each step also has its count bound (the *_BATCH constants). Payload
@@ -47,7 +49,18 @@ import {
   REPORT_BACKLOG_SCAN_ROWS,
   SWEEP_BATCH,
 } from "./constants.js";
-import { afterStart, foldTime, freeSlots, nextWake, pickRank, PRIORITY_COUNT, watchdogAction, type Wake } from "./core/plan.js";
+import {
+  afterStart,
+  foldTime,
+  freeSlots,
+  nextWake,
+  pickRank,
+  PRIORITY_COUNT,
+  timerAction,
+  watchdogAction,
+  watchdogPlan,
+  type Wake,
+} from "./core/plan.js";
 import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals, type Totals } from "./core/stats.js";
 import { settle } from "./core/transitions.js";
 import { count, earliest, scheduleFinalize, settleInLoop } from "./complete.js";
@@ -58,7 +71,7 @@ import { Budget } from "./budget.js";
 import { Discards, sizeOf } from "./payload.js";
 import { lostWorker, stillRunning, type RunningEntry } from "./recovery.js";
 import { countTally, foldDelayed, uncountDelayed } from "./stats.js";
-import { cancelIfPending, loopCallFailed, restartLoop, wakeLoop } from "./wake.js";
+import { cancelIfPending, kickLoop } from "./wake.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import { internalMutation, type MutationCtx } from "./_generated/server.js";
@@ -91,11 +104,22 @@ const SWEEP_ROOM = { read: 2 * WORK_ROW_MAX_BYTES };
 const zeroCounters = (): Counters => ({ succeeded: 0, failed: 0, canceled: 0, retries: 0, started: 0 });
 
 export const main = internalMutation({
-  args: { generation: v.number() },
+  args: {
+    // Only in calls scheduled by an earlier version (one loop in charge,
+    // by generation); ignored.
+    generation: v.optional(v.number()),
+    // The row the kick was for (wake.ts#KickFor).
+    pendingStart: v.optional(v.id("pendingStart")),
+    pendingCompletion: v.optional(v.id("pendingCompletion")),
+  },
   returns: v.null(),
-  handler: async (ctx, { generation }) => {
-    const it = await Iteration.begin(ctx, generation);
-    if (it === null) return null;
+  handler: async (ctx, kick) => {
+    if (await alreadyTakenIn(ctx.db, kick)) return null;
+    const slots = await ctx.db.query("slots").first();
+    // An enqueue's kick into a full pool: its job waits for a slot, and the
+    // completion that frees one kicks the loop (wake.ts).
+    if (kick.pendingStart !== undefined && slots?.full === true) return null;
+    const it = await Iteration.begin(ctx, slots);
     await freeEndedSlots(it);
     failpoint("loop:afterCompletions");
     await applyCancels(it);
@@ -109,6 +133,21 @@ export const main = internalMutation({
     return null;
   },
 });
+
+/**
+ * Whether the row a kick named is gone: an earlier loop call took it in,
+ * and did (or went on at once with) what it was kicked for. Then this call
+ * ends after one read, writing nothing. A kick that names no row (a
+ * cancel, a due time, the watchdog) always runs.
+ */
+async function alreadyTakenIn(
+  db: MutationCtx["db"],
+  kick: { pendingStart?: Id<"pendingStart">; pendingCompletion?: Id<"pendingCompletion"> },
+): Promise<boolean> {
+  if (kick.pendingCompletion !== undefined) return (await db.get("pendingCompletion", kick.pendingCompletion)) === null;
+  if (kick.pendingStart !== undefined) return (await db.get("pendingStart", kick.pendingStart)) === null;
+  return false;
+}
 
 /**
  * One loop iteration's state, carried from step to step: what it read at
@@ -154,7 +193,8 @@ class Iteration {
     /** Writers' queue rows are read only up to this snapshot: any row they commit while this iteration runs lies beyond every range it reads. */
     readonly snapshotTs: bigint,
     readonly config: Config,
-    readonly runStatus: Doc<"runStatus">,
+    /** The slots flag as this call read it (planNext writes it if it changed). */
+    readonly slots: Doc<"slots"> | null,
     readonly stored: Doc<"poolState"> | null,
     readonly state: Omit<Doc<"poolState">, "_id" | "_creationTime">,
     private budget: Budget,
@@ -169,10 +209,8 @@ class Iteration {
     this.passes = state.priorityPasses ?? [];
   }
 
-  /** Reads what the iteration starts from; null if this call is not the loop in charge (a stale generation). */
-  static async begin(ctx: MutationCtx, generation: number): Promise<Iteration | null> {
-    const runStatus = await ctx.db.query("runStatus").first();
-    if (runStatus === null || runStatus.generation !== generation) return null;
+  /** Reads what the iteration starts from. */
+  static async begin(ctx: MutationCtx, slots: Doc<"slots"> | null): Promise<Iteration> {
     const now = Date.now();
     const snapshotTs = ctx.meta.getSnapshotTs();
     const config = await readConfig(ctx.db);
@@ -184,7 +222,7 @@ class Iteration {
       nextRecoveryAt: now + RECOVERY_INTERVAL_MS,
     };
     const budget = await Budget.open(ctx.meta, { read: LOOP_BYTES_BUDGET, written: LOOP_BYTES_BUDGET });
-    return new Iteration(ctx, now, snapshotTs, config, runStatus, stored, state, budget);
+    return new Iteration(ctx, now, snapshotTs, config, slots, stored, state, budget);
   }
 
   /** Notes a kept outcome's expiry (the next sweep is due by the earliest). */
@@ -443,14 +481,14 @@ async function planNext(it: Iteration, report: { windowStart: number; reported: 
     backlogNow: it.backlogNow,
     freeSlots: freeAfter,
     nextReadyAt,
-    // While jobs run, completions and the watchdog wake the loop anyway; a
-    // wake for an expiry would only be scheduled to be canceled.
+    // While jobs run, the watchdog kicks the loop each minute anyway (and
+    // completions kick it when the pool is full).
     nextExpiry: running.size === 0 ? (it.nextExpiry ?? undefined) : undefined,
     // With a slot free it wakes for the job itself (and folds then).
     nextFoldAt: freeAfter > 0 ? undefined : await nextFoldAt(ctx.db, now),
   });
 
-  // While jobs run or work remains, one watchdog wakes the loop at
+  // While jobs run or work remains, one watchdog kicks the loop at
   // nextRecoveryAt (and restarts it if it stopped).
   if (running.size === 0) it.nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
   // Active: jobs run, work remains now, the loop sleeps until a time or a
@@ -465,13 +503,14 @@ async function planNext(it: Iteration, report: { windowStart: number; reported: 
   // too: if that call fails, nothing else may come to notice.
   const active = running.size > 0 || wake.kind !== "idle" || jobsWaiting || pendingCallbacks;
   // Asleep until a due time with nothing to recover: the watchdog need
-  // only check that the sleeping call ran (watchdogTime).
+  // only check that the sleeping call ran (core/plan.ts#watchdogPlan).
   const watchAt =
     running.size === 0 && !pendingCallbacks && wake.kind === "at"
       ? Math.max(it.nextRecoveryAt, wake.atMs + LOOP_STALL_MS)
       : it.nextRecoveryAt;
   await keepWatch(ctx, active, watchAt, now);
 
+  const timer = await setTimer(ctx, it.state.timer, wake, now);
   const nextState = {
     running: [...running.values()],
     counters: report.reported,
@@ -483,11 +522,67 @@ async function planNext(it: Iteration, report: { windowStart: number; reported: 
     ...recordOutcomes(it.state, outcomeDelta(it.before, it.totals), now),
     priorityPasses: it.passes,
     ...(it.recoveryContinues ? { recoveryContinues: true } : {}),
+    ...(timer !== undefined ? { timer } : {}),
   };
   if (it.stored === null) await ctx.db.insert("poolState", nextState);
   else await ctx.db.replace("poolState", it.stored._id, nextState);
-  await scheduleNext(ctx, it.runStatus, wake, it.snapshotTs);
+  if (wake.kind === "now") await ctx.scheduler.runAfter(0, internal.loop.main, {});
+  await markSlots(ctx.db, it.slots, freeAfter === 0, it.snapshotTs);
   await it.discards.flush(ctx.scheduler);
+}
+
+/**
+ * Carries out the timer decision (core/plan.ts#timerAction): the loop's
+ * one pending call for a due time, kept in poolState so that no writer
+ * reads it. Returns the timer to keep.
+ */
+async function setTimer(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  timer: Doc<"poolState">["timer"],
+  wake: Wake,
+  now: number,
+): Promise<Doc<"poolState">["timer"]> {
+  switch (timerAction(timer, wake, now)) {
+    case "keep":
+      return timer;
+    case "set": {
+      if (timer !== undefined && timer.at > now) await cancelIfPending(ctx, timer.scheduledId);
+      const at = (wake as Extract<Wake, { kind: "at" }>).atMs;
+      const scheduledId = await ctx.scheduler.runAt(at + heldMs("loop:sleep"), internal.loop.main, {});
+      return { at, scheduledId };
+    }
+    case "cancel":
+      await cancelIfPending(ctx, timer!.scheduledId);
+      return undefined;
+    case "drop":
+    case "none":
+      return undefined;
+  }
+}
+
+/**
+ * Writes the `slots` flag (wake.ts) when the pool fills up or stops being
+ * full: at most twice per busy spell, never per job while it stays full or
+ * stays below its cap. Each change first reads, finding nothing, past its
+ * snapshot in the queue whose rows the old flag left to someone else:
+ * completions when it fills up (a completion that read "not full" did not
+ * kick), the inbox when it stops being full (an enqueue's kick that read
+ * "full" ended at once). A writer that commits there meanwhile conflicts
+ * with this transaction, which Convex retries and which then sees its row;
+ * so no row is left unseen by the change.
+ */
+async function markSlots(db: MutationCtx["db"], row: Doc<"slots"> | null, full: boolean, snapshotTs: bigint): Promise<void> {
+  // Written on a pool's first iteration, so that later an insert (which
+  // every reader of the empty table would meet) is not the first change.
+  if (row === null && !full) {
+    await db.insert("slots", { full });
+    return;
+  }
+  if ((row?.full ?? false) === full) return;
+  if (full) await db.query("pendingCompletion").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
+  else await db.query("pendingStart").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
+  if (row === null) await db.insert("slots", { full });
+  else await db.replace("slots", row._id, { full });
 }
 
 /**
@@ -572,54 +667,6 @@ async function startJobs(
       startLag: now - w.readyAt,
     });
   }
-}
-
-/**
- * Carries out the wake decision on the run-status row and the scheduler.
- * Going to sleep (or idle), the loop first reads past its snapshot in each
- * writers' queue: those reads find nothing, but they make a writer that
- * commits meanwhile (and so saw the loop "running" and did not wake it)
- * conflict with this transaction, which Convex then retries and which then
- * sees the writer's row. So no row is left behind by a loop going to sleep.
- */
-async function scheduleNext(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
-  runStatus: Doc<"runStatus">,
-  wake: Wake,
-  snapshotTs: bigint,
-) {
-  const { generation } = runStatus;
-  if (wake.kind === "now") {
-    const scheduledId = await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
-    if (runStatus.state !== "running") {
-      const since = Date.now();
-      await ctx.db.replace("runStatus", runStatus._id, { state: "running", generation, scheduledId, since });
-    }
-    return;
-  }
-  await guardAgainstLateWriters(ctx.db, snapshotTs);
-  // No call to cancel: the run-status row names this generation's call,
-  // which is this one (a wake bumps the generation and cancels the old).
-  if (wake.kind === "idle") {
-    await ctx.db.replace("runStatus", runStatus._id, { state: "idle", generation: generation + 1 });
-    return;
-  }
-  const scheduledId = await ctx.scheduler.runAt(wake.atMs + heldMs("loop:sleep"), internal.loop.main, {
-    generation: generation + 1,
-  });
-  await ctx.db.replace("runStatus", runStatus._id, {
-    state: "scheduled",
-    generation: generation + 1,
-    wakeAt: wake.atMs,
-    scheduledId,
-  });
-}
-
-/** Reads (finding nothing) where writers insert after `snapshotTs`; see scheduleNext. */
-async function guardAgainstLateWriters(db: MutationCtx["db"], snapshotTs: bigint): Promise<void> {
-  await db.query("pendingStart").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
-  await db.query("pendingCompletion").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
-  await db.query("pendingCancelation").withIndex("by_segment", (q) => q.gt("segment", snapshotTs)).first();
 }
 
 /**
@@ -709,13 +756,15 @@ async function keepWatch(
 }
 
 /**
- * Wakes the loop once per RECOVERY_INTERVAL_MS while the pool is active, so
- * that it checks running jobs against the scheduler even if no completion
- * comes (a lost worker), and restarts a loop that should be running but has
- * not run for LOOP_STALL_MS (its mutation failed: one that throws is not
- * retried). It schedules its own next call while the pool is active, so a
- * failing loop cannot end the watch; a call that is no longer the pending
- * one (`at` differs) does nothing.
+ * Looks after an active pool (core/plan.ts#watchdogPlan): while attempts
+ * run or onCompletes are pending it kicks the loop once per
+ * RECOVERY_INTERVAL_MS, so a lost worker is noticed, a failed finalize runs
+ * again, and completions that kicked no one (a pool below its cap) are
+ * taken in; otherwise it kicks the loop only if it has not run since
+ * something fell due LOOP_STALL_MS ago (its call failed: a mutation that
+ * throws is not retried; or Convex holds it). It schedules its own next
+ * call before kicking, so a failing loop cannot end the watch; a call that
+ * is no longer the pending one (`at` differs) does nothing.
  */
 export const watchdog = internalMutation({
   args: { at: v.number() },
@@ -724,56 +773,52 @@ export const watchdog = internalMutation({
     const row = await ctx.db.query("watchdog").first();
     if (row === null || row.at !== at) return null;
     const now = Date.now();
-    const runStatus = await ctx.db.query("runStatus").first();
+    const legacy = await ctx.db.query("runStatus").first();
+    if (legacy !== null) await ctx.db.delete("runStatus", legacy._id);
     const state = await ctx.db.query("poolState").first();
-    // Something to check each RECOVERY_INTERVAL_MS: attempts in flight (a
-    // lost worker) or onCompletes still to run (a failed finalize).
-    const recoveryWork = (state?.running.length ?? 0) > 0 || (await callbacksPending(ctx.db));
-    // The pool went idle since this watchdog was set (the loop leaves it to
-    // end here rather than cancel it): nothing to watch until a wake.
-    if ((runStatus === null || runStatus.state === "idle") && !recoveryWork) {
+    const config = await readConfig(ctx.db);
+    const plan = watchdogPlan({
+      nowMs: now,
+      lastRunAt: state?.lastRunAt ?? 0,
+      recoveryWork: (state?.running.length ?? 0) > 0 || (await callbacksPending(ctx.db)),
+      // A paused pool (cap 0) has nothing due until its cap is raised,
+      // which kicks the loop.
+      dueAt: config.maxParallelism === 0 ? undefined : await loopDueBy(ctx.db, state),
+    });
+    if (plan.nextAt === null) {
       await ctx.db.delete("watchdog", row._id);
       return null;
     }
-    // Watch on first (the loop leaves it to end itself once the pool is idle), so
-    // that waking or restarting below finds a watchdog already pending. A
-    // loop asleep until a far due time with nothing to recover is only
-    // checked once its call should have run.
-    const next = watchdogTime(now, runStatus, recoveryWork);
-    const scheduledId = await ctx.scheduler.runAt(next, internal.loop.watchdog, { at: next });
-    await ctx.db.replace("watchdog", row._id, { at: next, scheduledId });
-
+    const scheduledId = await ctx.scheduler.runAt(plan.nextAt, internal.loop.watchdog, { at: plan.nextAt });
+    await ctx.db.replace("watchdog", row._id, { at: plan.nextAt, scheduledId });
+    if (!plan.kick) return null;
     const lastRunAt = state?.lastRunAt ?? 0;
-    // Stopped: running but silent for LOOP_STALL_MS since it last ran or
-    // was woken (a watchdog left from before an idle spell may fire just
-    // after a wake), or its call failed.
-    const silentSince = Math.max(lastRunAt, runStatus?.state === "running" ? (runStatus.since ?? 0) : 0);
-    const stalled =
-      (runStatus?.state === "running" && now - silentSince >= LOOP_STALL_MS) ||
-      (await loopCallFailed(ctx, runStatus, now));
-    if (stalled) {
-      const config = await readConfig(ctx.db);
-      createLogger(config.logLevel).event("WARN", "loopRestarted", { lastRunAt, stalledMs: now - lastRunAt });
-      await restartLoop(ctx, runStatus, now, now);
-    } else if (runStatus?.state === "idle" || (runStatus?.state === "scheduled" && recoveryWork)) {
-      // A healthy loop asleep for a due time is left asleep unless there is
-      // recovery to do.
-      await wakeLoop(ctx, now);
-    }
+    if (plan.stalled) createLogger(config.logLevel).event("WARN", "loopRestarted", { lastRunAt, stalledMs: now - lastRunAt });
+    await kickLoop(ctx, now);
     return null;
   },
 });
 
 /**
- * When the watchdog looks next: in a recovery interval while attempts run
- * or onCompletes are pending; otherwise, for a loop asleep until `wakeAt`,
- * once that call is LOOP_STALL_MS overdue (a pool whose only job is due in
- * two hours is not woken every minute).
+ * The earliest time by which the loop must have run again, if any: its
+ * own timer, the due time of an inbox row (its kick is scheduled for then;
+ * at most INBOX_PARK_AFTER_ROWS looked at, a longer inbox counts as due
+ * now), a completion or cancel request it has not taken in (their kicks
+ * were scheduled at once), or a job in its own queue with no timer for it.
  */
-function watchdogTime(now: number, runStatus: Doc<"runStatus"> | null, recoveryWork: boolean): number {
-  const soon = now + RECOVERY_INTERVAL_MS;
-  if (recoveryWork || runStatus?.state !== "scheduled" || runStatus.wakeAt === undefined) return soon;
-  return Math.max(soon, runStatus.wakeAt + LOOP_STALL_MS);
+async function loopDueBy(db: MutationCtx["db"], state: Doc<"poolState"> | null): Promise<number | undefined> {
+  let due = state?.timer?.at;
+  const inbox = await db.query("pendingStart").take(INBOX_PARK_AFTER_ROWS + 1);
+  for (const r of inbox) due = earliest(due, inbox.length > INBOX_PARK_AFTER_ROWS ? r._creationTime : r.readyAt);
+  for (const table of ["pendingCompletion", "pendingCancelation"] as const) {
+    const first = await db.query(table).first();
+    if (first !== null) due = earliest(due, first._creationTime);
+  }
+  if (state?.timer === undefined) {
+    const queued = await db.query("startQueue").withIndex("by_readyAt").first();
+    if (queued !== null) due = earliest(due, queued.readyAt);
+  }
+  return due;
 }
 
 async function callbacksPending(db: MutationCtx["db"]): Promise<boolean> {

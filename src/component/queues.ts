@@ -13,12 +13,18 @@ export type Queuer = "loop" | "writer";
 
 export type QueuedRow = { readyAt: number; workIds: Id<"work">[]; rank: number };
 
-/** Queues jobs; an enqueue's row also carries the call's stats tally (writers only). */
+/**
+ * Queues jobs; an enqueue's row also carries the call's stats tally
+ * (writers only). Returns a writer's inbox row, which its kick names.
+ */
 export async function queueJobs(
   db: MutationCtx["db"],
   by: Queuer,
   row: QueuedRow & { tally?: Infer<typeof vEnqueueTally> },
-): Promise<void> {
-  if (by === "loop") await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
-  else await db.insert("pendingStart", { ...row, segment: db.vars.commitTs });
+): Promise<Id<"pendingStart"> | undefined> {
+  if (by === "loop") {
+    await db.insert("startQueue", { readyAt: row.readyAt, workIds: row.workIds, rank: row.rank });
+    return undefined;
+  }
+  return await db.insert("pendingStart", { ...row, segment: db.vars.commitTs });
 }

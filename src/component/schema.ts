@@ -14,7 +14,9 @@
 //   `pending*` queues (reading writers' rows only up to its snapshot: see
 //   pendingStart), moves `work` rows from pending to running, counts the
 //   enqueue tallies it consumes, and folds `delayedCount` rows;
-// - `runStatus` changes only when the loop goes to sleep or is woken.
+// - writers kick the loop (schedule a call) instead of waking it through a
+//   shared row; the one loop row they read, `slots`, changes only when the
+//   pool fills up or stops being full (wake.ts).
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import {
@@ -242,8 +244,16 @@ export default defineSchema({
   }),
 
   /**
-   * Singleton: whether the loop will run again on its own. Read by every
-   * enqueue and completion; written only on the transitions that need it.
+   * Singleton: whether every slot was taken when the loop last ran (wake.ts:
+   * who kicks the loop). Read by enqueues and completions; written by the
+   * loop only when the pool fills up or stops being full.
+   */
+  slots: defineTable({ full: v.boolean() }),
+
+  /**
+   * Left by versions that woke one loop in charge through this row (every
+   * writer read it; the loop wrote it at each sleep and wake). No longer
+   * read or written but by the watchdog, which deletes it.
    */
   runStatus: defineTable({
     state: v.union(
@@ -325,5 +335,7 @@ export default defineSchema({
     recoveryContinues: v.optional(v.boolean()),
     /** Per priority rank: starts in a row it was passed over (core/plan.ts#pickRank). */
     priorityPasses: v.optional(v.array(v.number())),
+    /** The loop's pending call for a due time (core/plan.ts#timerAction). */
+    timer: v.optional(v.object({ at: v.number(), scheduledId: v.id("_scheduled_functions") })),
   }),
 });

@@ -6,7 +6,7 @@
 // document is written by two enqueues.
 import { DELAYED_FOLD_BATCH, STATS_INBOX_READ_LIMIT, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
 import { readConfig } from "./config.js";
-import { delayedSecond, poolStats, zeroTotals, type EnqueueTally, type Totals } from "./core/stats.js";
+import { delayedSecond, poolStats, recordOutcomes, zeroOutcomes, zeroTotals, type EnqueueTally, type Totals } from "./core/stats.js";
 import type { PoolStats } from "./validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
@@ -67,7 +67,8 @@ export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): 
 
 /**
  * Reads the numbers for `lib.stats`: config, poolState, the tallies still in
- * the inbox (at most STATS_INBOX_READ_LIMIT rows), the oldest due pending
+ * the inbox and the completions the loop has not taken in (at most
+ * STATS_INBOX_READ_LIMIT rows each), the oldest due pending
  * job, and the delayedCount rows whose second has begun but which the loop
  * has not folded yet (a few: it folds them as it runs, and wakes for them
  * at least every DELAYED_FOLD_MIN_INTERVAL_MS).
@@ -83,6 +84,20 @@ export async function readStats(db: DatabaseReader, now: number): Promise<PoolSt
     inboxEnqueued += row.tally?.enqueued ?? 0;
     inboxDelayed += row.tally?.delayed ?? 0;
   }
+  // Completions the loop has not taken in yet (below its cap, a completion
+  // kicks no one: wake.ts): their jobs no longer run, and their outcomes
+  // count, when they happened.
+  let running = state?.running.length ?? 0;
+  let buckets = { minuteBuckets: state?.minuteBuckets ?? [], hourBuckets: state?.hourBuckets ?? [] };
+  const inFlight = new Map((state?.running ?? []).map((e) => [e.workId, e.attempt]));
+  for (const row of await db.query("pendingCompletion").take(STATS_INBOX_READ_LIMIT)) {
+    for (const item of row.items) {
+      if (inFlight.get(item.workId) === item.attempt) running -= 1;
+    }
+    const delta = { ...zeroOutcomes(), succeeded: row.succeeded, failed: row.failed, canceled: row.canceled, retries: row.retries };
+    for (const f of ["succeeded", "failed", "canceled", "retries"] as const) totals[f] += delta[f];
+    buckets = recordOutcomes(buckets, delta, row._creationTime);
+  }
   const unfolded = await db
     .query("delayedCount")
     .withIndex("by_second", (q) => q.lte("second", delayedSecond(now)))
@@ -94,13 +109,13 @@ export async function readStats(db: DatabaseReader, now: number): Promise<PoolSt
   return poolStats({
     now,
     maxParallelism: config.maxParallelism,
-    running: state?.running.length ?? 0,
+    running,
     enqueued: totals.enqueued + inboxEnqueued,
     delayedEnqueued: totals.delayedEnqueued + inboxDelayed,
     delayedUnfolded: unfolded.reduce((n, r) => n + r.count, 0),
     totals,
-    minuteBuckets: state?.minuteBuckets ?? [],
-    hourBuckets: state?.hourBuckets ?? [],
+    minuteBuckets: buckets.minuteBuckets,
+    hourBuckets: buckets.hourBuckets,
     oldestReadyAt: oldest?.readyAt ?? null,
   });
 }

@@ -1,94 +1,81 @@
-// Waking the loop. Enqueue, completion, cancel and config changes call
-// wakeLoop after inserting their rows: it reads the run-status singleton and
-// writes it only when the loop would not otherwise see the new work in time
-// (idle, or asleep until later than the work is due).
+// Kicking the loop. A writer (enqueue, a completion, cancel, finalize, a
+// config change) that has work for the loop schedules a loop call: a kick.
+// It writes no state of the loop's to do so, so a busy loop and its writers
+// never meet on a document:
+// - an enqueue always kicks, naming its inbox row, and reads nothing of
+//   the loop's; the call ends at once if the row was taken in already, or
+//   if the pool is full (a completion will take the row in);
+// - a completion reads the `slots` flag, which the loop writes only when
+//   the pool fills up or stops being full: full, it kicks (a job waits for
+//   the slot it frees); not full, it does not (no one waits for the slot;
+//   the next kick, or the watchdog within a minute, takes it in), unless it
+//   queued work (a key's next job: at once; a retry: at its due time);
+// - a cancel, a finalize and a config change always kick.
+// Kicks need no coordination: every loop call reads what it needs, and two
+// that overlap are serialized by Convex like any two mutations.
 import { LOOP_STALL_MS } from "./constants.js";
-import { needsWake, watchdogAction } from "./core/plan.js";
-import type { Doc, Id } from "./_generated/dataModel.js";
+import { watchdogAction } from "./core/plan.js";
+import type { Id } from "./_generated/dataModel.js";
 import { internal } from "./_generated/api.js";
 import type { MutationCtx } from "./_generated/server.js";
 
-export async function getRunStatus(ctx: { db: MutationCtx["db"] }) {
-  return await ctx.db.query("runStatus").first();
+type WriterCtx = Pick<MutationCtx, "db" | "scheduler">;
+
+/** Whether every slot was taken when the loop last looked (see the top of this file). */
+export async function slotsFull(db: MutationCtx["db"]): Promise<boolean> {
+  const row = await db.query("slots").first();
+  return row?.full ?? false;
 }
 
 /**
- * Makes sure the loop runs no later than `dueAt` (epoch ms; now or earlier
- * means at once). A new generation makes any loop call already scheduled a
- * no-op, so exactly one loop is in charge.
+ * What a kick names, so a loop call whose work an earlier call already did
+ * ends at once: the inbox row an enqueue wrote, or the completion row a
+ * report wrote.
  */
-export async function wakeLoop(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
-  dueAt: number,
-): Promise<void> {
-  const runStatus = await getRunStatus(ctx);
+export type KickFor = { pendingStart?: Id<"pendingStart">; pendingCompletion?: Id<"pendingCompletion"> };
+
+/**
+ * Schedules a loop call at `at` (now or earlier: at once). An enqueue or a
+ * cancel also makes sure a watchdog will look after the pool, in case this
+ * call fails before the loop could schedule one.
+ */
+export async function kickLoop(ctx: WriterCtx, at: number, kickFor: KickFor = {}, watch = false): Promise<void> {
   const now = Date.now();
-  if (!needsWake(runStatus, dueAt) && !(await loopCallFailed(ctx, runStatus, now))) return;
-  await restartLoop(ctx, runStatus, dueAt, now);
+  if (watch) await ensureWatch(ctx, Math.max(at, now) + LOOP_STALL_MS);
+  if (at <= now) await ctx.scheduler.runAfter(0, internal.loop.main, kickFor);
+  else await ctx.scheduler.runAt(at, internal.loop.main, kickFor);
 }
 
 /**
- * Whether the loop call that the run-status row counts on has failed, so
- * nothing would ever run the loop again: the first call of a running chain,
- * or a sleeping call past its time (a mutation that throws is not retried),
- * or is stuck pending long past its time.
- * Checked only once that call is LOOP_STALL_MS overdue, so a healthy, busy
- * loop costs its writers nothing; the watchdog covers later calls.
+ * After an enqueue queued work due at `dueAt`: kicks the loop for then,
+ * naming its inbox row. It reads no state of the loop's (not even `slots`),
+ * so an enqueuing user mutation never conflicts with the loop; a kick into
+ * a full pool ends at once (loop.ts), and a completion takes the row in.
  */
-export async function loopCallFailed(
-  ctx: Pick<MutationCtx, "db">,
-  runStatus: Doc<"runStatus"> | null,
-  now: number,
-): Promise<boolean> {
-  if (runStatus === null || runStatus.scheduledId === undefined) return false;
-  const dueAt = runStatus.state === "running" ? runStatus.since : runStatus.state === "scheduled" ? runStatus.wakeAt : undefined;
-  if (dueAt === undefined || now - dueAt < LOOP_STALL_MS) return false;
-  const call = await ctx.db.system.get("_scheduled_functions", runStatus.scheduledId);
-  const kind = call?.state.kind;
-  // Still pending this long after its time: Convex is holding it (a system
-  // error reschedules with backoff of up to hours); a new call replaces it,
-  // and the held one does nothing when it runs (stale generation).
-  return kind === undefined || kind === "failed" || kind === "canceled" || kind === "pending";
+export async function kickForEnqueue(ctx: WriterCtx, dueAt: number, row?: Id<"pendingStart">): Promise<void> {
+  await kickLoop(ctx, dueAt, row !== undefined ? { pendingStart: row } : {}, true);
 }
 
 /**
- * Schedules a loop call of a new generation, due at `dueAt`, making any loop
- * call already scheduled a no-op.
+ * After a completion freed slots (row: its pendingCompletion row):
+ * kicks at once if the pool is full, or if it queued a key's next job;
+ * else, for a retry, at its due time; else not at all.
  */
-export async function restartLoop(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
-  runStatus: Doc<"runStatus"> | null,
-  dueAt: number,
-  now: number,
+export async function kickForCompletion(
+  ctx: WriterCtx,
+  row: Id<"pendingCompletion">,
+  queued: { now: boolean; retryAt?: number },
 ): Promise<void> {
-  // Whoever starts the loop makes sure a watchdog will look after it, in
-  // case this very call fails before the loop could schedule one.
-  await ensureWatch(ctx, Math.max(dueAt, now) + LOOP_STALL_MS);
-  const generation = (runStatus?.generation ?? 0) + 1;
-  // A sleeping loop call would only no-op (stale generation): cancel it.
-  if (runStatus?.state === "scheduled" && runStatus.scheduledId !== undefined) {
-    await cancelIfPending(ctx, runStatus.scheduledId);
-  }
-  let next: Omit<Doc<"runStatus">, "_id" | "_creationTime">;
-  if (dueAt <= now) {
-    const scheduledId = await ctx.scheduler.runAfter(0, internal.loop.main, { generation });
-    next = { state: "running", generation, scheduledId, since: now };
-  } else {
-    const scheduledId = await ctx.scheduler.runAt(dueAt, internal.loop.main, {
-      generation,
-    });
-    next = { state: "scheduled", generation, wakeAt: dueAt, scheduledId };
-  }
-  if (runStatus === null) await ctx.db.insert("runStatus", next);
-  else await ctx.db.replace("runStatus", runStatus._id, next);
+  if (queued.now || (await slotsFull(ctx.db))) await kickLoop(ctx, 0, { pendingCompletion: row });
+  else if (queued.retryAt !== undefined) await kickLoop(ctx, queued.retryAt);
 }
 
 /**
- * Cancels a scheduled loop call that has not started. One that started is
- * left alone: its generation is stale, so it does nothing.
+ * Cancels a scheduled call that has not started. One that started is left
+ * alone: a loop call or a watchdog that runs needlessly does no harm.
  */
 export async function cancelIfPending(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: WriterCtx,
   scheduledId: Id<"_scheduled_functions">,
 ): Promise<void> {
   const scheduled = await ctx.db.system.get("_scheduled_functions", scheduledId);
@@ -99,12 +86,12 @@ export async function cancelIfPending(
 
 /**
  * Makes sure a watchdog runs by about `at` (see loop.ts#watchdog): schedules
- * one if none is pending, and moves up one pending far later (set while the
- * loop slept for a job due tomorrow: had it been kept, a failure of the call
- * this wake schedules would strand the pool until then). Read on every wake
- * from idle; written only when none is pending or the pending one is late.
+ * one if none is pending, and moves up one pending far later (had it been
+ * kept, a failure of the call being kicked would strand the pool until
+ * then). Written only when none is pending or the pending one is late, so
+ * in an active pool about once a minute, never per job.
  */
-export async function ensureWatch(ctx: Pick<MutationCtx, "db" | "scheduler">, at: number): Promise<void> {
+export async function ensureWatch(ctx: WriterCtx, at: number): Promise<void> {
   const row = await ctx.db.query("watchdog").first();
   const action = watchdogAction(true, row ?? undefined, Date.now(), at);
   if (action === "keep") return;

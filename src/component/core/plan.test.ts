@@ -1,10 +1,11 @@
 // The loop's scheduling decisions (DESIGN §4 timing, §7 "no polling"): how
-// many jobs may start under the cap, when the loop runs next, and whether an
-// enqueue must wake it. The loop's reads and writes are tested elsewhere.
+// many jobs may start under the cap, when the loop runs next, its timer, and
+// what the watchdog does. The loop's reads and writes are tested elsewhere.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   HOUR,
+  LOOP_STALL_MS,
   PRIORITY_MAX_PASSES,
   RECOVERY_INTERVAL_MS,
   SECOND,
@@ -14,12 +15,13 @@ import {
 import {
   afterStart,
   freeSlots,
-  needsWake,
   nextWake,
   pickRank,
   PRIORITY_RANK,
   rankOf,
+  timerAction,
   watchdogAction,
+  watchdogPlan,
   type IterationOutcome,
 } from "./plan.js";
 
@@ -183,42 +185,65 @@ describe("nextWake", () => {
   );
 });
 
-describe("needsWake", () => {
-  const readyAt = NOW + 10 * SECOND;
+describe("timerAction", () => {
+  const at = (atMs: number) => ({ kind: "at" as const, atMs });
+  eachCase(
+    [
+      { timer: undefined, wake: at(NOW + HOUR), action: "set", why: "the loop must run at a time and has no timer" },
+      { timer: { at: NOW + SECOND }, wake: at(NOW + HOUR), action: "keep", why: "a pending timer is due before the time needed (it runs and plans again)" },
+      { timer: { at: NOW + HOUR }, wake: at(NOW + HOUR), action: "keep", why: "a pending timer is due at exactly the time needed" },
+      { timer: { at: NOW + DAY }, wake: at(NOW + HOUR), action: "set", why: "a pending timer is due after the time needed" },
+      { timer: { at: NOW }, wake: at(NOW + HOUR), action: "set", why: "the timer's time has come (this is its call, or it ran)" },
+      { timer: { at: NOW + HOUR }, wake: { kind: "idle" as const }, action: "cancel", why: "the loop needs no timer and one is pending" },
+      { timer: { at: NOW - SECOND }, wake: { kind: "idle" as const }, action: "drop", why: "the loop needs no timer and the old one's time has passed" },
+      { timer: undefined, wake: { kind: "idle" as const }, action: "none", why: "the loop needs no timer and has none" },
+      { timer: { at: NOW + HOUR }, wake: { kind: "now" as const }, action: "keep", why: "the loop goes on at once and a timer is pending (still needed later)" },
+    ],
+    (c) => `${c.action} when ${c.why}`,
+    ({ timer, wake, action }) => {
+      expect(timerAction(timer, wake, NOW)).toBe(action);
+    },
+  );
+});
 
-  test("a loop that never ran must be woken", () => {
-    expect(needsWake(null, readyAt)).toBe(true);
+describe("watchdogPlan", () => {
+  test("while attempts run or onCompletes are pending it kicks every recovery interval", () => {
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: NOW, recoveryWork: true })).toEqual({ kick: true, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: NOW, recoveryWork: true, dueAt: NOW + DAY })).toEqual({ kick: true, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 
-  test("an idle loop must be woken", () => {
-    expect(needsWake({ state: "idle" }, readyAt)).toBe(true);
+  test("with nothing running and nothing due it ends", () => {
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: 0, recoveryWork: false })).toEqual({ kick: false, stalled: false, nextAt: null });
   });
 
-  test("a running loop will see the job without being woken", () => {
-    expect(needsWake({ state: "running" }, readyAt)).toBe(false);
-    expect(needsWake({ state: "running" }, NOW - HOUR)).toBe(false);
+  test("a loop with a far due time is looked at only once its call should have run", () => {
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: NOW - HOUR, recoveryWork: false, dueAt: NOW + 2 * HOUR })).toEqual({
+      kick: false,
+      stalled: false,
+      nextAt: NOW + 2 * HOUR + LOOP_STALL_MS,
+    });
   });
 
-  test("a loop asleep until after the job is due must be woken", () => {
-    expect(
-      needsWake({ state: "scheduled", wakeAt: readyAt + 1 }, readyAt),
-    ).toBe(true);
+  test("a loop that has not run since a due time a stall ago is kicked", () => {
+    const dueAt = NOW - LOOP_STALL_MS;
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt - 1, recoveryWork: false, dueAt })).toEqual({ kick: true, stalled: true, nextAt: NOW + RECOVERY_INTERVAL_MS });
+    // Also while attempts run: it is a stall all the same (logged as one).
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt - 1, recoveryWork: true, dueAt })).toEqual({ kick: true, stalled: true, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 
-  test("a loop asleep until before the job is due will see it", () => {
-    expect(
-      needsWake({ state: "scheduled", wakeAt: readyAt - SECOND }, readyAt),
-    ).toBe(false);
+  test("a loop that ran since the due time is not kicked, and is looked at again soon", () => {
+    const dueAt = NOW - LOOP_STALL_MS;
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt + 1, recoveryWork: false, dueAt })).toEqual({ kick: false, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 
-  test("a loop asleep until exactly the job's due time will see it", () => {
-    expect(needsWake({ state: "scheduled", wakeAt: readyAt }, readyAt)).toBe(
-      false,
-    );
+  test("a run in the due time's own millisecond may have come before it: kicked", () => {
+    const dueAt = NOW - LOOP_STALL_MS;
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt, recoveryWork: false, dueAt }).kick).toBe(true);
   });
 
-  test("a scheduled loop without a known wake time is woken", () => {
-    expect(needsWake({ state: "scheduled" }, readyAt)).toBe(true);
+  test("a due time less than a stall ago is given its time", () => {
+    const dueAt = NOW - LOOP_STALL_MS + 1;
+    expect(watchdogPlan({ nowMs: NOW, lastRunAt: 0, recoveryWork: false, dueAt })).toEqual({ kick: false, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 });
 

@@ -2,6 +2,7 @@
 import {
   DELAYED_COUNT_RESOLUTION_MS,
   DELAYED_FOLD_MIN_INTERVAL_MS,
+  LOOP_STALL_MS,
   PRIORITY_MAX_PASSES,
   RECOVERY_INTERVAL_MS,
   SWEEP_MIN_INTERVAL_MS,
@@ -60,15 +61,16 @@ export type IterationOutcome = {
 export type Wake =
   | { kind: "now" }
   | { kind: "at"; atMs: number }
-  /** Nothing to do until an enqueue, completion or cancel wakes the loop. */
+  /** Nothing to do until a writer kicks the loop. */
   | { kind: "idle" };
 
 /**
  * When the loop must run again. It never polls: it runs again at once only
  * while a queue has rows left, otherwise it sleeps until the first time
  * something becomes due (a delayed job with a slot free for it, the expiry
- * of retained outcomes, a delayed count to fold for stats), or until woken: by an enqueue, a completion, a
- * cancel, or, while jobs run, the recovery watchdog (see watchdogAction).
+ * of retained outcomes, a delayed count to fold for stats), or until a
+ * writer kicks it (wake.ts) or, while jobs run, the watchdog does
+ * (watchdogPlan).
  */
 export function nextWake(o: IterationOutcome): Wake {
   if (o.backlogNow) return { kind: "now" };
@@ -89,39 +91,65 @@ export function nextWake(o: IterationOutcome): Wake {
 
 /**
  * When the loop folds a delayed count of `second` (stats): once the second
- * is over, so any job of it due with a slot free has woken the loop first.
+ * is over, so any job of it due with a slot free has run the loop first.
  */
 export const foldTime = (second: number) => (second + 1) * DELAYED_COUNT_RESOLUTION_MS;
 
+/** The loop's own timer: its pending call for a due time (poolState.timer). */
+export type Timer = { at: number };
+export type TimerAction = "keep" | "set" | "cancel" | "drop" | "none";
+
 /**
- * Whether a job becoming due at `readyAt` needs the loop woken, given when
- * it will run anyway. A loop already running (or due sooner) will see it.
+ * What the loop does with its timer at the end of an iteration, given when
+ * it must run next: keep a pending call due no later than needed (it runs,
+ * then plans again), or set a new one (cancelling a pending later one), or
+ * cancel one no longer needed; a call whose time has passed is this one or
+ * has run, so it is only dropped.
  */
-export function needsWake(
-  runStatus:
-    | { state: "idle" }
-    | { state: "running" }
-    | { state: "scheduled"; wakeAt?: number }
-    | null,
-  readyAt: number,
-): boolean {
-  if (runStatus === null || runStatus.state === "idle") return true;
-  if (runStatus.state === "running") return false;
-  return runStatus.wakeAt === undefined || runStatus.wakeAt > readyAt;
+export function timerAction(timer: Timer | undefined, wake: Wake, nowMs: number): TimerAction {
+  const pending = timer !== undefined && timer.at > nowMs;
+  if (wake.kind === "at") return pending && timer.at <= wake.atMs ? "keep" : "set";
+  if (pending) return wake.kind === "idle" ? "cancel" : "keep";
+  return timer === undefined ? "none" : "drop";
+}
+
+/**
+ * What a watchdog call does. `dueAt`: the earliest time by which the loop
+ * must have run again (its timer, the due time of a row in the inbox, a
+ * completion or cancel it has not taken in). While attempts run or
+ * onCompletes are pending it kicks the loop every RECOVERY_INTERVAL_MS
+ * (recovery of lost workers, and it tidies up completions that kicked no
+ * one); otherwise it kicks only a loop that has not run since a due time
+ * LOOP_STALL_MS past (its call failed or is held), and looks next once the
+ * due time's call should have run, so a pool whose only job is due in two
+ * hours is not looked at every minute. Nothing to watch: it ends.
+ */
+export function watchdogPlan(o: {
+  nowMs: number;
+  lastRunAt: number;
+  recoveryWork: boolean;
+  dueAt?: number;
+}): { kick: boolean; stalled: boolean; nextAt: number | null } {
+  const soon = o.nowMs + RECOVERY_INTERVAL_MS;
+  // A run in the due time's very millisecond may have come just before it.
+  const stalled = o.dueAt !== undefined && o.dueAt + LOOP_STALL_MS <= o.nowMs && o.lastRunAt <= o.dueAt;
+  if (o.recoveryWork || stalled) return { kick: true, stalled, nextAt: soon };
+  if (o.dueAt === undefined) return { kick: false, stalled, nextAt: null };
+  return { kick: false, stalled, nextAt: Math.max(soon, o.dueAt + LOOP_STALL_MS) };
 }
 
 export type Watchdog = { at: number };
 export type WatchdogAction = "keep" | "schedule" | "reschedule" | "cancel" | "none";
 
 /**
- * The watchdog wakes the loop at nextRecoveryAt while the pool is active
- * (jobs run, work remains, or the loop sleeps until a time), so that a lost
- * worker is noticed, and a loop whose call failed is restarted, even if
- * nothing else happens. One is scheduled at a time. When the pool goes idle,
- * a watchdog due within a recovery interval is left to run once and end
- * itself (loop.ts#watchdog): cancelling it only for the next job's wake to
- * schedule it again would cost a schedule, a cancel and a row per job when
- * jobs come one by one. One due later is cancelled, so an idle pool has
+ * Whether a watchdog is kept pending. While the pool is active (jobs run,
+ * work remains, or the loop sleeps until a time) one runs at nextRecoveryAt
+ * (watchdogPlan says what it does), so that a lost worker is noticed and a
+ * loop whose call failed is kicked again, even if nothing else happens. One
+ * is scheduled at a time. When the pool goes idle, a watchdog due within a
+ * recovery interval is left to run once and end itself (loop.ts#watchdog):
+ * cancelling it only for the next job's kick to schedule it again would
+ * cost a schedule, a cancel and a row per job when jobs come one by one. One due later is cancelled, so an idle pool has
  * nothing scheduled beyond that interval.
  */
 export function watchdogAction(
