@@ -254,11 +254,11 @@ export const DELIVERY_CHUNK_BYTES = MAX_VALUE_BYTES;
  */
 export const RECOVERY_INTERVAL_MS = MINUTE;
 /**
- * A loop that should be running but has not run for this long has stopped
- * (its mutation failed); the watchdog or the next wake restarts it.
+ * A loop that has not run this long after something fell due has stopped
+ * (its call failed, or Convex holds it); the watchdog kicks it again.
  */
 export const LOOP_STALL_MS = MINUTE;
-/** An idle pool holding retained outcomes wakes to delete them at most this often. */
+/** An idle pool holding retained outcomes runs its loop to delete them at most this often. */
 export const SWEEP_MIN_INTERVAL_MS = MINUTE;
 /** How often the loop logs its `report` event while it runs. */
 export const REPORT_INTERVAL_MS = MINUTE;
@@ -298,8 +298,8 @@ export const DELAYED_COUNT_RESOLUTION_MS = SECOND;
 /** delayedCount rows the loop folds per iteration at most. */
 export const DELAYED_FOLD_BATCH = 32;
 /**
- * The loop wakes to fold due delayedCount rows at most this often when
- * nothing else wakes it (a full or paused pool). Each enqueue call inserts
+ * The loop's timer runs it to fold due delayedCount rows at most this
+ * often when nothing else runs it (a full or paused pool). Each enqueue call inserts
  * its own row per second, so the rows left to fold are those of the enqueue
  * calls of about 5 seconds; past STATS_UNFOLDED_READ_LIMIT of them, `stats`
  * counts the rest as delayed a few seconds longer.
@@ -308,10 +308,12 @@ export const DELAYED_FOLD_MIN_INTERVAL_MS = 5 * SECOND;
 /** Due-but-unfolded delayedCount rows `stats` reads at most. */
 export const STATS_UNFOLDED_READ_LIMIT = 4 * DELAYED_FOLD_BATCH;
 /**
- * Inbox rows `stats` reads for the tallies the loop has not counted yet.
- * The loop takes in up to INBOX_ROWS_PER_ITERATION rows each time it runs,
- * and every enqueue wakes it, so more are left only while it catches up
- * with a flood of single enqueues; `stats` is then a lower bound.
+ * Inbox rows `stats` reads for the tallies the loop has not counted yet
+ * (and completion rows, for the outcomes). The loop takes in up to
+ * INBOX_ROWS_PER_ITERATION rows each time it runs, and every enqueue kicks
+ * it (in a full pool, completions do, and it moves a long inbox aside), so
+ * more are left only while it catches up with a flood of single enqueues;
+ * `stats` is then a lower bound.
  */
 export const STATS_INBOX_READ_LIMIT = 2 * INBOX_ROWS_PER_ITERATION;
 /** `stats.lastMinute` sums outcome buckets of this length. */

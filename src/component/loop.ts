@@ -465,9 +465,10 @@ async function tidyUp(it: Iteration): Promise<{ windowStart: number; reported: C
 }
 
 /**
- * Step 6: decides when to run next (at once while work remains, else asleep
- * until something becomes due or a writer wakes it), keeps the watchdog,
- * writes poolState, and schedules the next call (scheduleNext).
+ * Step 6: decides when to run next (at once while work remains, else at its
+ * timer when something becomes due, or when a writer kicks it), keeps the
+ * watchdog, writes poolState, schedules the next call (setTimer) and
+ * writes the slots flag if it changed (markSlots).
  */
 async function planNext(it: Iteration, report: { windowStart: number; reported: Counters }): Promise<void> {
   const { ctx, now, running } = it;

@@ -70,7 +70,7 @@ export async function uncountDelayed(db: MutationCtx["db"], work: Doc<"work">): 
  * the inbox and the completions the loop has not taken in (at most
  * STATS_INBOX_READ_LIMIT rows each), the oldest due pending
  * job, and the delayedCount rows whose second has begun but which the loop
- * has not folded yet (a few: it folds them as it runs, and wakes for them
+ * has not folded yet (a few: it folds them as it runs, and its timer runs it for them
  * at least every DELAYED_FOLD_MIN_INTERVAL_MS).
  */
 export async function readStats(db: DatabaseReader, now: number): Promise<PoolStats> {
