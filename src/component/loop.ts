@@ -61,7 +61,15 @@ import {
   watchdogPlan,
   type Wake,
 } from "./core/plan.js";
-import { delayedSecond, outcomeDelta, recordOutcomes, zeroTotals, type Totals } from "./core/stats.js";
+import {
+  delayedSecond,
+  outcomeDelta,
+  recordOutcomes,
+  zeroOutcomes,
+  zeroTotals,
+  type Bucket,
+  type Totals,
+} from "./core/stats.js";
 import { settle } from "./core/transitions.js";
 import { count, earliest, scheduleFinalize, settleInLoop } from "./complete.js";
 import { readConfig, type Config } from "./config.js";
@@ -162,6 +170,14 @@ class Iteration {
   /** Lifetime counts for `stats`; `before` gives this iteration's outcomes. */
   readonly totals: Totals;
   readonly before: Totals;
+  /**
+   * The stats buckets, with the outcomes of the completions taken in
+   * already added at the time each was written (`recorded`), so an
+   * outcome taken in late counts when it happened, as `stats` counted it
+   * before (stats.ts).
+   */
+  buckets: { minuteBuckets: Bucket[]; hourBuckets: Bucket[] };
+  readonly recorded = zeroOutcomes();
   readonly toFinalize: Id<"work">[] = [];
   /** Payload rows of the jobs this iteration ends or deletes. */
   readonly discards = new Discards();
@@ -204,6 +220,7 @@ class Iteration {
     this.counters = { ...state.counters };
     this.totals = { ...zeroTotals(), ...state.totals };
     this.before = { ...this.totals };
+    this.buckets = { minuteBuckets: state.minuteBuckets ?? [], hourBuckets: state.hourBuckets ?? [] };
     this.nextExpiry = state.nextExpiryAt;
     this.nextRecoveryAt = state.nextRecoveryAt;
     this.passes = state.priorityPasses ?? [];
@@ -257,12 +274,14 @@ async function freeEndedSlots(it: Iteration): Promise<void> {
     for (const item of row.items) {
       if (it.running.get(item.workId)?.attempt === item.attempt) it.running.delete(item.workId);
     }
-    for (const tally of [it.counters, it.totals]) {
-      tally.succeeded += row.succeeded;
-      tally.failed += row.failed;
-      tally.canceled += row.canceled;
-      tally.retries += row.retries;
+    const outcomes = { succeeded: row.succeeded, failed: row.failed, canceled: row.canceled, retries: row.retries };
+    for (const tally of [it.counters, it.totals, it.recorded]) {
+      tally.succeeded += outcomes.succeeded;
+      tally.failed += outcomes.failed;
+      tally.canceled += outcomes.canceled;
+      tally.retries += outcomes.retries;
     }
+    it.buckets = recordOutcomes(it.buckets, outcomes, row._creationTime);
     it.expiring(row.expiresAt);
     await it.ctx.db.delete("pendingCompletion", row._id);
   }
@@ -485,7 +504,7 @@ async function planNext(it: Iteration, report: { windowStart: number; reported: 
     // While jobs run, the watchdog kicks the loop each minute anyway (and
     // completions kick it when the pool is full).
     nextExpiry: running.size === 0 ? (it.nextExpiry ?? undefined) : undefined,
-    // With a slot free it wakes for the job itself (and folds then).
+    // With a slot free its timer is for the job itself (and it folds then).
     nextFoldAt: freeAfter > 0 ? undefined : await nextFoldAt(ctx.db, now),
   });
 
@@ -520,7 +539,8 @@ async function planNext(it: Iteration, report: { windowStart: number; reported: 
     lastRunAt: now,
     nextExpiryAt: it.nextExpiry ?? null,
     totals: it.totals,
-    ...recordOutcomes(it.state, outcomeDelta(it.before, it.totals), now),
+    // This iteration's own outcomes (cancels, recovery) count now.
+    ...recordOutcomes(it.buckets, outcomeDelta(it.recorded, outcomeDelta(it.before, it.totals)), now),
     priorityPasses: it.passes,
     ...(it.recoveryContinues ? { recoveryContinues: true } : {}),
     ...(timer !== undefined ? { timer } : {}),
@@ -734,7 +754,7 @@ async function keepWatch(
   const row = await ctx.db.query("watchdog").first();
   switch (watchdogAction(active, row ?? undefined, now, at)) {
     case "reschedule":
-      // A wake from idle for a job due much later set it far off (wake.ts
+      // A kick into an idle pool for a job due much later set it far off (wake.ts
       // ensureWatch); jobs run now, so recovery must not wait for it.
       await cancelIfPending(ctx, row!.scheduledId);
     // falls through
@@ -780,11 +800,8 @@ export const watchdog = internalMutation({
     const config = await readConfig(ctx.db);
     const plan = watchdogPlan({
       nowMs: now,
-      lastRunAt: state?.lastRunAt ?? 0,
       recoveryWork: (state?.running.length ?? 0) > 0 || (await callbacksPending(ctx.db)),
-      // A paused pool (cap 0) has nothing due until its cap is raised,
-      // which kicks the loop.
-      dueAt: config.maxParallelism === 0 ? undefined : await loopDueBy(ctx.db, state),
+      dueAt: await loopDueBy(ctx.db, state, config.maxParallelism),
     });
     if (plan.nextAt === null) {
       await ctx.db.delete("watchdog", row._id);
@@ -801,20 +818,40 @@ export const watchdog = internalMutation({
 });
 
 /**
- * The earliest time by which the loop must have run again, if any: its
- * own timer, the due time of an inbox row (its kick is scheduled for then;
- * at most INBOX_PARK_AFTER_ROWS looked at, a longer inbox counts as due
- * now), a completion or cancel request it has not taken in (their kicks
- * were scheduled at once), or a job in its own queue with no timer for it.
+ * The earliest time by which the loop must have run, if any, from what is
+ * still there: a row is still there only if no loop call has taken it in,
+ * whatever ran meanwhile (a call whose snapshot came before the row's
+ * commit did not see it). Its own timer (any full run replaces or drops a
+ * past one); a cancel request (its kick was at once); and what the
+ * `slots` flag leaves to a kick: with the pool full, a completion (it
+ * kicked at once); with a slot free, an inbox row (its kick was for its
+ * due time; at most INBOX_PARK_AFTER_ROWS looked at, a longer inbox counts
+ * as due since it was written) and, with no timer, a job in the loop's own
+ * queue. With the pool full, jobs waiting are not late, and with a slot
+ * free, completions are not (they kick no one; the recovery kick takes
+ * them in); in both cases attempts run, so the watchdog kicks every
+ * minute anyway.
  */
-async function loopDueBy(db: MutationCtx["db"], state: Doc<"poolState"> | null): Promise<number | undefined> {
+async function loopDueBy(
+  db: MutationCtx["db"],
+  state: Doc<"poolState"> | null,
+  maxParallelism: number,
+): Promise<number | undefined> {
   let due = state?.timer?.at;
+  const cancel = await db.query("pendingCancelation").first();
+  if (cancel !== null) due = earliest(due, cancel._creationTime);
+  // No flag yet (no loop call has run since the pool was created or
+  // upgraded), or one left stale by a cap raised since (its kick failed):
+  // both.
+  const flag = (await db.query("slots").first())?.full;
+  const full = flag === true && (state?.running.length ?? 0) >= maxParallelism ? true : flag === false ? false : undefined;
+  if (full !== false) {
+    const completion = await db.query("pendingCompletion").first();
+    if (completion !== null) due = earliest(due, completion._creationTime);
+  }
+  if (full === true) return due;
   const inbox = await db.query("pendingStart").take(INBOX_PARK_AFTER_ROWS + 1);
   for (const r of inbox) due = earliest(due, inbox.length > INBOX_PARK_AFTER_ROWS ? r._creationTime : r.readyAt);
-  for (const table of ["pendingCompletion", "pendingCancelation"] as const) {
-    const first = await db.query(table).first();
-    if (first !== null) due = earliest(due, first._creationTime);
-  }
   if (state?.timer === undefined) {
     const queued = await db.query("startQueue").withIndex("by_readyAt").first();
     if (queued !== null) due = earliest(due, queued.readyAt);

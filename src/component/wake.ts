@@ -2,9 +2,11 @@
 // config change) that has work for the loop schedules a loop call: a kick.
 // It writes no state of the loop's to do so, so a busy loop and its writers
 // never meet on a document:
-// - an enqueue always kicks, naming its inbox row, and reads nothing of
-//   the loop's; the call ends at once if the row was taken in already, or
-//   if the pool is full (a completion will take the row in);
+// - an enqueue always kicks, naming its inbox row, and reads nothing the
+//   loop writes per job (only the `watchdog` row, written when the pool
+//   becomes active or idle and once a minute while it is active); the call
+//   ends at once if the row was taken in already, or if the pool is full
+//   (a completion will take the row in);
 // - a completion reads the `slots` flag, which the loop writes only when
 //   the pool fills up or stops being full: full, it kicks (a job waits for
 //   the slot it frees); not full, it does not (no one waits for the slot;
@@ -21,10 +23,15 @@ import type { MutationCtx } from "./_generated/server.js";
 
 type WriterCtx = Pick<MutationCtx, "db" | "scheduler">;
 
-/** Whether every slot was taken when the loop last looked (see the top of this file). */
+/**
+ * Whether every slot was taken when the loop last looked (see the top of
+ * this file). Before the loop's first call of this version wrote the flag
+ * (a new pool, or one upgraded while busy), a completion takes the pool to
+ * be full and kicks: a loop call too many rather than a slot left unseen.
+ */
 export async function slotsFull(db: MutationCtx["db"]): Promise<boolean> {
   const row = await db.query("slots").first();
-  return row?.full ?? false;
+  return row?.full ?? true;
 }
 
 /**
@@ -48,9 +55,11 @@ export async function kickLoop(ctx: WriterCtx, at: number, kickFor: KickFor = {}
 
 /**
  * After an enqueue queued work due at `dueAt`: kicks the loop for then,
- * naming its inbox row. It reads no state of the loop's (not even `slots`),
- * so an enqueuing user mutation never conflicts with the loop; a kick into
- * a full pool ends at once (loop.ts), and a completion takes the row in.
+ * naming its inbox row. Of the loop's state it reads only the `watchdog`
+ * row (ensureWatch), which changes about once a minute at most, not per
+ * job: not `slots`, so an enqueuing user mutation does not conflict with
+ * the loop filling up. A kick into a full pool ends at once (loop.ts), and
+ * a completion takes the row in.
  */
 export async function kickForEnqueue(ctx: WriterCtx, dueAt: number, row?: Id<"pendingStart">): Promise<void> {
   await kickLoop(ctx, dueAt, row !== undefined ? { pendingStart: row } : {}, true);

@@ -94,7 +94,7 @@ describe("nextWake", () => {
     expect(nextWake(outcome())).toEqual({ kind: "idle" });
   });
 
-  test("a delayed job with a free slot wakes the loop when it becomes due", () => {
+  test("a delayed job with a free slot runs the loop when it becomes due", () => {
     expect(nextWake(outcome({ nextReadyAt: NOW + 30 * SECOND }))).toEqual({
       kind: "at",
       atMs: NOW + 30 * SECOND,
@@ -114,13 +114,13 @@ describe("nextWake", () => {
     },
   );
 
-  test("a due job with no free slot does not wake the loop: a completion will", () => {
+  test("a due job with no free slot does not run the loop: a completion will", () => {
     expect(
       nextWake(outcome({ freeSlots: 0, nextReadyAt: NOW - SECOND })),
     ).toEqual({ kind: "idle" });
   });
 
-  test("a paused pool (cap 0) with nothing running does not wake for waiting jobs", () => {
+  test("a paused pool (cap 0) with nothing running does not run for waiting jobs", () => {
     expect(
       nextWake(outcome({ freeSlots: 0, nextReadyAt: NOW })),
     ).toEqual({ kind: "idle" });
@@ -140,7 +140,7 @@ describe("nextWake", () => {
       { when: "has already expired", expiry: NOW - HOUR },
     ],
     (c) =>
-      `an outcome that ${c.when} wakes the loop no sooner than the sweep interval from now`,
+      `an outcome that ${c.when} runs the loop no sooner than the sweep interval from now`,
     ({ expiry }) => {
       expect(nextWake(outcome({ nextExpiry: expiry }))).toEqual({
         kind: "at",
@@ -152,17 +152,17 @@ describe("nextWake", () => {
   eachCase(
     [
       {
-        what: "a delayed job due before the recovery check wakes the loop for the job",
+        what: "a delayed job due before the recovery check runs the loop for the job",
         o: { running: 2, freeSlots: 8, nextReadyAt: NOW + 10 * SECOND },
         atMs: NOW + 10 * SECOND,
       },
       {
-        what: "an expiry before a delayed job wakes the loop for the expiry",
+        what: "an expiry before a delayed job runs the loop for the expiry",
         o: { nextReadyAt: NOW + 2 * HOUR, nextExpiry: NOW + HOUR },
         atMs: NOW + HOUR,
       },
       {
-        what: "a delayed job before an expiry wakes the loop for the job",
+        what: "a delayed job before an expiry runs the loop for the job",
         o: { nextReadyAt: NOW + 2 * SECOND, nextExpiry: NOW + SECOND },
         atMs: NOW + 2 * SECOND,
       },
@@ -208,42 +208,32 @@ describe("timerAction", () => {
 
 describe("watchdogPlan", () => {
   test("while attempts run or onCompletes are pending it kicks every recovery interval", () => {
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: NOW, recoveryWork: true })).toEqual({ kick: true, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: NOW, recoveryWork: true, dueAt: NOW + DAY })).toEqual({ kick: true, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: true })).toEqual({ kick: true, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: true, dueAt: NOW + DAY })).toEqual({ kick: true, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 
   test("with nothing running and nothing due it ends", () => {
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: 0, recoveryWork: false })).toEqual({ kick: false, stalled: false, nextAt: null });
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: false })).toEqual({ kick: false, stalled: false, nextAt: null });
   });
 
   test("a loop with a far due time is looked at only once its call should have run", () => {
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: NOW - HOUR, recoveryWork: false, dueAt: NOW + 2 * HOUR })).toEqual({
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: false, dueAt: NOW + 2 * HOUR })).toEqual({
       kick: false,
       stalled: false,
       nextAt: NOW + 2 * HOUR + LOOP_STALL_MS,
     });
   });
 
-  test("a loop that has not run since a due time a stall ago is kicked", () => {
+  test("what is still due a stall after its time is a stall: the loop is kicked", () => {
     const dueAt = NOW - LOOP_STALL_MS;
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt - 1, recoveryWork: false, dueAt })).toEqual({ kick: true, stalled: true, nextAt: NOW + RECOVERY_INTERVAL_MS });
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: false, dueAt })).toEqual({ kick: true, stalled: true, nextAt: NOW + RECOVERY_INTERVAL_MS });
     // Also while attempts run: it is a stall all the same (logged as one).
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt - 1, recoveryWork: true, dueAt })).toEqual({ kick: true, stalled: true, nextAt: NOW + RECOVERY_INTERVAL_MS });
-  });
-
-  test("a loop that ran since the due time is not kicked, and is looked at again soon", () => {
-    const dueAt = NOW - LOOP_STALL_MS;
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt + 1, recoveryWork: false, dueAt })).toEqual({ kick: false, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
-  });
-
-  test("a run in the due time's own millisecond may have come before it: kicked", () => {
-    const dueAt = NOW - LOOP_STALL_MS;
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: dueAt, recoveryWork: false, dueAt }).kick).toBe(true);
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: true, dueAt })).toEqual({ kick: true, stalled: true, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 
   test("a due time less than a stall ago is given its time", () => {
     const dueAt = NOW - LOOP_STALL_MS + 1;
-    expect(watchdogPlan({ nowMs: NOW, lastRunAt: 0, recoveryWork: false, dueAt })).toEqual({ kick: false, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
+    expect(watchdogPlan({ nowMs: NOW, recoveryWork: false, dueAt })).toEqual({ kick: false, stalled: false, nextAt: NOW + RECOVERY_INTERVAL_MS });
   });
 });
 
@@ -269,7 +259,7 @@ describe("watchdogAction", () => {
     expect(watchdogAction(false, { at: NOW + RECOVERY_INTERVAL_MS + 1 }, NOW)).toBe("cancel");
   });
 
-  test("an active pool moves up a watchdog set far off (by a wake for a job due later), but not one a little late", () => {
+  test("an active pool moves up a watchdog set far off (by a kick for a job due later), but not one a little late", () => {
     const wantAt = NOW + RECOVERY_INTERVAL_MS;
     expect(watchdogAction(true, { at: NOW + DAY }, NOW, wantAt)).toBe("reschedule");
     expect(watchdogAction(true, { at: wantAt + RECOVERY_INTERVAL_MS }, NOW, wantAt)).toBe("keep");

@@ -115,24 +115,23 @@ export function timerAction(timer: Timer | undefined, wake: Wake, nowMs: number)
 
 /**
  * What a watchdog call does. `dueAt`: the earliest time by which the loop
- * must have run again (its timer, the due time of a row in the inbox, a
- * completion or cancel it has not taken in). While attempts run or
+ * must have run, from what is still there for it (loop.ts#loopDueBy: a row
+ * is there only if no loop call took it in). While attempts run or
  * onCompletes are pending it kicks the loop every RECOVERY_INTERVAL_MS
- * (recovery of lost workers, and it tidies up completions that kicked no
- * one); otherwise it kicks only a loop that has not run since a due time
- * LOOP_STALL_MS past (its call failed or is held), and looks next once the
- * due time's call should have run, so a pool whose only job is due in two
- * hours is not looked at every minute. Nothing to watch: it ends.
+ * (recovery of lost workers, a failed finalize, and the completions that
+ * kicked no one); besides, a due time LOOP_STALL_MS past means the call
+ * for it failed or is held (`stalled`: the loop is kicked, and it is
+ * logged). Otherwise it looks next once the due time's call should have
+ * run, so a pool whose only job is due in two hours is not looked at
+ * every minute. Nothing to watch: it ends.
  */
 export function watchdogPlan(o: {
   nowMs: number;
-  lastRunAt: number;
   recoveryWork: boolean;
   dueAt?: number;
 }): { kick: boolean; stalled: boolean; nextAt: number | null } {
   const soon = o.nowMs + RECOVERY_INTERVAL_MS;
-  // A run in the due time's very millisecond may have come just before it.
-  const stalled = o.dueAt !== undefined && o.dueAt + LOOP_STALL_MS <= o.nowMs && o.lastRunAt <= o.dueAt;
+  const stalled = o.dueAt !== undefined && o.dueAt + LOOP_STALL_MS <= o.nowMs;
   if (o.recoveryWork || stalled) return { kick: true, stalled, nextAt: soon };
   if (o.dueAt === undefined) return { kick: false, stalled, nextAt: null };
   return { kick: false, stalled, nextAt: Math.max(soon, o.dueAt + LOOP_STALL_MS) };
@@ -158,7 +157,7 @@ export function watchdogAction(
   nowMs: number,
   /**
    * When the active pool wants it. A pending one more than a recovery
-   * interval later (set far off by a wake for a job due much later) is
+   * interval later (set far off by a kick for a job due much later) is
    * moved up; small differences are kept, so it is not rescheduled often.
    */
   wantAt: number = Infinity,
