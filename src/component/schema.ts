@@ -1,5 +1,5 @@
 // The component's tables. Who writes what (DESIGN §7, "writers insert, one
-// loop decides"; docs/design.md has the full table):
+// loop decides"; docs/design.md has the audit's measured matrix):
 // - enqueue inserts `work`, `pendingStart` (and `payload` for large values);
 //   what it adds to `stats` rides on its pendingStart row (`tally`), and it
 //   inserts a `delayedCount` row of its own per second its delayed jobs are
