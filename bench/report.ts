@@ -791,23 +791,13 @@ function renderOptions(
   out.push("");
 
   out.push("### `stats`", "");
-  const enqueueCountWrites = (r: RunResult) =>
-    Object.entries(r.counts.writesBy)
-      .filter(([k]) => k.endsWith(" enqueueCount"))
-      .reduce((a, [, x]) => a + x, 0);
-  const b0 = workloads
-    .map((w) => runsOf(runs, w, base)[0])
-    .find((r) => r !== undefined);
   out.push(
-    "Always on, so no variant above: each enqueue call adds its jobs to one of the sharded `enqueueCount` " +
-      "rows (one read and one write per call, not per job" +
-      (b0
-        ? `; measured in the baseline: ${fmt(enqueueCountWrites(b0) / b0.n, 3)} writes/job at 100 jobs per call`
-        : "") +
-      "), and the loop keeps the rest of the counters in `poolState`, which it writes every iteration " +
-      "anyway. A `stats` call is a query that reads a bounded number of documents (config, poolState, the " +
-      "shards, unfolded delayed counters, the oldest due pending job) whatever the backlog. One call, " +
-      "through `pool.stats(ctx)` in an app query:",
+    "Always on, so no variant above: an enqueue call's count rides on the inbox row it inserts anyway " +
+      "(and a delayed job's second gets a `delayedCount` row of the call's own), and the loop adds the " +
+      "counts up in `poolState`, which it writes every iteration anyway: no counter write per enqueue. " +
+      "A `stats` call is a query that reads a bounded number of documents (config, poolState, the inbox " +
+      "rows and the completions the loop has not taken in yet, unfolded delayed counters, the oldest due " +
+      "pending job) whatever the backlog. One call, through `pool.stats(ctx)` in an app query:",
     "",
   );
   out.push(
@@ -827,7 +817,8 @@ function renderOptions(
       `Reads by table (first row): ${totals(p.counts.readsBy)}. "Documents read" counts what the reads ` +
         "returned (see bench/instrument.ts): these queries have no filters, so it is what Convex would read. " +
         "What it can read: config 1, poolState 1 (none before the loop's first run), the inbox rows the loop " +
-        `has not taken in yet, for their enqueue tallies (at most ${STATS_INBOX_READ_LIMIT}; usually none), the \`delayedCount\` ` +
+        `has not taken in yet, for their enqueue tallies, and the completions it has not taken in, for their ` +
+        `outcomes (at most ${STATS_INBOX_READ_LIMIT} each; usually none or a few), the \`delayedCount\` ` +
         `rows whose second has begun but which the loop has not folded yet (at most ${STATS_UNFOLDED_READ_LIMIT}; none without ` +
         "delayed jobs), and the row of the oldest due pending job (for `oldestPendingAgeMs`; none when no " +
         "job is due): 3 when the loop is caught up, a job is due and no delayed job is.",

@@ -181,7 +181,7 @@ class Iteration {
   readonly toFinalize: Id<"work">[] = [];
   /** Payload rows of the jobs this iteration ends or deletes. */
   readonly discards = new Discards();
-  /** More to do at once: run again without sleeping. */
+  /** More to do at once: run again at once (not at a timer or a kick). */
   backlogNow = false;
   /** Whether a job step stopped for want of room (then backlogNow). */
   outOfBytes = false;
@@ -511,19 +511,19 @@ async function planNext(it: Iteration, report: { windowStart: number; reported: 
   // While jobs run or work remains, one watchdog kicks the loop at
   // nextRecoveryAt (and restarts it if it stopped).
   if (running.size === 0) it.nextRecoveryAt = now + RECOVERY_INTERVAL_MS;
-  // Active: jobs run, work remains now, the loop sleeps until a time or a
-  // job waits for its due time (then a failed sleeping loop call is
+  // Active: jobs run, work remains now, the loop's timer is set or a
+  // job waits for its due time (then a failed timer call is
   // noticed), or an onComplete is still to run (its finalize may have
   // failed).
   const jobsWaiting = nextReadyAt !== undefined;
   // Only asked when no job runs: the watch is on then anyway, and this
   // range is one that finalize writes.
   const pendingCallbacks = running.size === 0 && (await callbacksPending(ctx.db));
-  // A loop asleep until a time (a due job, an expiry, a fold) is watched
+  // A loop whose timer is set (a due job, an expiry, a fold) is watched
   // too: if that call fails, nothing else may come to notice.
   const active = running.size > 0 || wake.kind !== "idle" || jobsWaiting || pendingCallbacks;
-  // Asleep until a due time with nothing to recover: the watchdog need
-  // only check that the sleeping call ran (core/plan.ts#watchdogPlan).
+  // A timer set and nothing to recover: the watchdog need only check that
+  // the timer's call ran (core/plan.ts#watchdogPlan).
   const watchAt =
     running.size === 0 && !pendingCallbacks && wake.kind === "at"
       ? Math.max(it.nextRecoveryAt, wake.atMs + LOOP_STALL_MS)
@@ -781,9 +781,9 @@ async function keepWatch(
  * run or onCompletes are pending it kicks the loop once per
  * RECOVERY_INTERVAL_MS, so a lost worker is noticed, a failed finalize runs
  * again, and completions that kicked no one (a pool below its cap) are
- * taken in; otherwise it kicks the loop only if it has not run since
- * something fell due LOOP_STALL_MS ago (its call failed: a mutation that
- * throws is not retried; or Convex holds it). It schedules its own next
+ * taken in; and it kicks the loop when something is still there for it
+ * LOOP_STALL_MS after it fell due (loopDueBy: the call for it failed, as a
+ * mutation that throws is not retried, or Convex holds it). It schedules its own next
  * call before kicking, so a failing loop cannot end the watch; a call that
  * is no longer the pending one (`at` differs) does nothing.
  */

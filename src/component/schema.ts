@@ -15,8 +15,9 @@
 //   pendingStart), moves `work` rows from pending to running, counts the
 //   enqueue tallies it consumes, and folds `delayedCount` rows;
 // - writers kick the loop (schedule a call) instead of waking it through a
-//   shared row; the one loop row they read, `slots`, changes only when the
-//   pool fills up or stops being full (wake.ts).
+//   shared row; completions read `slots`, which changes only when the pool
+//   fills up or stops being full, and enqueues, cancels and config changes
+//   read `watchdog`, which changes about once a minute at most (wake.ts).
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import {
@@ -245,8 +246,8 @@ export default defineSchema({
 
   /**
    * Singleton: whether every slot was taken when the loop last ran (wake.ts:
-   * who kicks the loop). Read by enqueues and completions; written by the
-   * loop only when the pool fills up or stops being full.
+   * who kicks the loop). Read by completions, the loop and the watchdog;
+   * written by the loop only when the pool fills up or stops being full.
    */
   slots: defineTable({ full: v.boolean() }),
 
@@ -277,8 +278,10 @@ export default defineSchema({
 
   /**
    * Singleton: the pending watchdog call (loop.ts#watchdog), if any. Written
-   * by the loop (to start or cancel it) and by the watchdog itself (to go
-   * on), about once a minute while the pool is active; absent when idle.
+   * by the loop (to start or cancel it), by the watchdog itself (to go on),
+   * about once a minute while the pool is active, and by a writer that
+   * kicks the loop when none is pending (wake.ts#ensureWatch); absent when
+   * idle.
    */
   watchdog: defineTable({
     at: v.number(),
@@ -318,7 +321,7 @@ export default defineSchema({
     windowStart: v.number(),
     /** Next time the loop checks running jobs against the scheduler. */
     nextRecoveryAt: v.number(),
-    /** When the last iteration ran (a stalled loop is restarted). */
+    /** When the last iteration ran (for the watchdog's `loopRestarted` log). */
     lastRunAt: v.optional(v.number()),
     /**
      * Earliest expiry of a retained outcome: null = none, absent = unknown

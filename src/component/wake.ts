@@ -2,7 +2,7 @@
 // config change) that has work for the loop schedules a loop call: a kick.
 // It writes no state of the loop's to do so, so a busy loop and its writers
 // never meet on a document:
-// - an enqueue always kicks, naming its inbox row, and reads nothing the
+// - an enqueue that queued a job always kicks, naming its inbox row, and reads nothing the
 //   loop writes per job (only the `watchdog` row, written when the pool
 //   becomes active or idle and once a minute while it is active); the call
 //   ends at once if the row was taken in already, or if the pool is full

@@ -66,11 +66,11 @@ export type Wake =
 
 /**
  * When the loop must run again. It never polls: it runs again at once only
- * while a queue has rows left, otherwise it sleeps until the first time
+ * while a queue has rows left; otherwise its timer is for the first time
  * something becomes due (a delayed job with a slot free for it, the expiry
- * of retained outcomes, a delayed count to fold for stats), or until a
- * writer kicks it (wake.ts) or, while jobs run, the watchdog does
- * (watchdogPlan).
+ * of retained outcomes, a delayed count to fold for stats), and a writer's
+ * kick (wake.ts) or, while jobs run, the watchdog (watchdogPlan) may run
+ * it sooner.
  */
 export function nextWake(o: IterationOutcome): Wake {
   if (o.backlogNow) return { kind: "now" };
@@ -142,7 +142,7 @@ export type WatchdogAction = "keep" | "schedule" | "reschedule" | "cancel" | "no
 
 /**
  * Whether a watchdog is kept pending. While the pool is active (jobs run,
- * work remains, or the loop sleeps until a time) one runs at nextRecoveryAt
+ * work remains, or the loop's timer is set) one runs at nextRecoveryAt
  * (watchdogPlan says what it does), so that a lost worker is noticed and a
  * loop whose call failed is kicked again, even if nothing else happens. One
  * is scheduled at a time. When the pool goes idle, a watchdog due within a
