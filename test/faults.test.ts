@@ -219,37 +219,40 @@ describe("a loop iteration that fails", () => {
     // Found by the model test: the pool's slots flag still said "full"
     // (cap 0), so the watchdog took the waiting job for one waiting for a
     // slot, saw nothing running, and ended.
-    const quiet = silenceErrors();
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const t = initConvexTest();
-    await t.mutation(api.pools.setConfig, { maxParallelism: 0 });
-    const [id] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "paused" }], callback: "record" });
-    await runUntil(t, async () => (await snapshot(t)).loop.full && (await snapshot(t)).loop.state !== "running");
+    const { t, id, warn, restore } = await pausedPoolWithOneJob();
     failAt("loop:afterCompletions");
     await t.mutation(api.pools.setConfig, { maxParallelism: 1 });
     await advance(t, LOOP_STALL_MS + RECOVERY_INTERVAL_MS + 10 * SECOND, SECOND);
     expect((await completions(t)).map((c) => [c.workId, c.result.kind])).toEqual([[id, "success"]]);
     expect(warn.mock.calls.flat().join(" ")).toContain('"event":"loopRestarted"');
-    warn.mockRestore();
-    quiet.mockRestore();
+    restore();
   });
 });
 
+/** A pool paused (cap 0) with one mutation job waiting, its loop having seen it full; faults' logs silenced. */
+async function pausedPoolWithOneJob() {
+  const quiet = silenceErrors();
+  const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+  const t = initConvexTest();
+  await t.mutation(api.pools.setConfig, { maxParallelism: 0 });
+  const [id] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "paused" }], callback: "record" });
+  await runUntil(t, async () => (await snapshot(t)).loop.full && (await snapshot(t)).loop.state !== "running");
+  const restore = () => {
+    warn.mockRestore();
+    quiet.mockRestore();
+  };
+  return { t, id: id!, warn, restore };
+}
+
 describe("a paused pool", () => {
   test("a cancel whose loop call fails is still applied within a stall bound: onComplete gets canceled", async () => {
-    const quiet = silenceErrors();
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const t = initConvexTest();
-    await t.mutation(api.pools.setConfig, { maxParallelism: 0 });
-    const [id] = await t.mutation(api.pools.enqueue, { kind: "mutation", args: [{ tag: "never" }], callback: "record" });
-    await runUntil(t, async () => (await snapshot(t)).loop.full && (await snapshot(t)).loop.state !== "running");
+    const { t, id, restore } = await pausedPoolWithOneJob();
     failAt("loop:afterCompletions");
-    await t.mutation(api.pools.cancel, { id: id! });
+    await t.mutation(api.pools.cancel, { id });
     await advance(t, LOOP_STALL_MS + RECOVERY_INTERVAL_MS + 10 * SECOND, SECOND);
     expect((await completions(t)).map((c) => [c.workId, c.result.kind])).toEqual([[id, "canceled"]]);
     expect(await runs(t)).toEqual([]);
-    warn.mockRestore();
-    quiet.mockRestore();
+    restore();
   });
 });
 
