@@ -62,8 +62,10 @@ import {
   type Wake,
 } from "./core/plan.js";
 import {
+  addOutcomes,
   delayedSecond,
   outcomeDelta,
+  outcomesOf,
   recordOutcomes,
   zeroOutcomes,
   zeroTotals,
@@ -274,13 +276,8 @@ async function freeEndedSlots(it: Iteration): Promise<void> {
     for (const item of row.items) {
       if (it.running.get(item.workId)?.attempt === item.attempt) it.running.delete(item.workId);
     }
-    const outcomes = { succeeded: row.succeeded, failed: row.failed, canceled: row.canceled, retries: row.retries };
-    for (const tally of [it.counters, it.totals, it.recorded]) {
-      tally.succeeded += outcomes.succeeded;
-      tally.failed += outcomes.failed;
-      tally.canceled += outcomes.canceled;
-      tally.retries += outcomes.retries;
-    }
+    const outcomes = outcomesOf(row);
+    addOutcomes(outcomes, it.counters, it.totals, it.recorded);
     it.buckets = recordOutcomes(it.buckets, outcomes, row._creationTime);
     it.expiring(row.expiresAt);
     await it.ctx.db.delete("pendingCompletion", row._id);

@@ -6,7 +6,16 @@
 // document is written by two enqueues.
 import { DELAYED_FOLD_BATCH, STATS_INBOX_READ_LIMIT, STATS_UNFOLDED_READ_LIMIT } from "./constants.js";
 import { readConfig } from "./config.js";
-import { delayedSecond, poolStats, recordOutcomes, zeroOutcomes, zeroTotals, type EnqueueTally, type Totals } from "./core/stats.js";
+import {
+  addOutcomes,
+  delayedSecond,
+  outcomesOf,
+  poolStats,
+  recordOutcomes,
+  zeroTotals,
+  type EnqueueTally,
+  type Totals,
+} from "./core/stats.js";
 import type { PoolStats } from "./validators.js";
 import type { Doc } from "./_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "./_generated/server.js";
@@ -94,9 +103,9 @@ export async function readStats(db: DatabaseReader, now: number): Promise<PoolSt
     for (const item of row.items) {
       if (inFlight.get(item.workId) === item.attempt) running -= 1;
     }
-    const delta = { ...zeroOutcomes(), succeeded: row.succeeded, failed: row.failed, canceled: row.canceled, retries: row.retries };
-    for (const f of ["succeeded", "failed", "canceled", "retries"] as const) totals[f] += delta[f];
-    buckets = recordOutcomes(buckets, delta, row._creationTime);
+    const outcomes = outcomesOf(row);
+    addOutcomes(outcomes, totals);
+    buckets = recordOutcomes(buckets, outcomes, row._creationTime);
   }
   const unfolded = await db
     .query("delayedCount")

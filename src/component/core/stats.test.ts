@@ -11,6 +11,8 @@ import {
   STATS_MINUTE_BUCKET_MS,
 } from "../constants.js";
 import {
+  addOutcomes,
+  outcomesOf,
   addToBuckets,
   delayedSecond,
   isDelayed,
@@ -168,6 +170,19 @@ describe("sumWindow", () => {
   test("nothing recorded sums to zeros", () => {
     expect(minute([], NOW)).toEqual(outcomes());
     expect(hour([], NOW)).toEqual(outcomes());
+  });
+});
+
+describe("outcomesOf and addOutcomes", () => {
+  test("a completion row's outcome counts are taken alone and added to every tally given", () => {
+    const row = { succeeded: 3, failed: 1, canceled: 2, retries: 4, items: [], expiresAt: 5 };
+    const outcomes = outcomesOf(row);
+    expect(outcomes).toEqual({ succeeded: 3, failed: 1, canceled: 2, retries: 4 });
+    const a = { succeeded: 1, failed: 1, canceled: 1, retries: 1 };
+    const b = { ...zeroTotals(), enqueued: 7 };
+    addOutcomes(outcomes, a, b);
+    expect(a).toEqual({ succeeded: 4, failed: 2, canceled: 3, retries: 5 });
+    expect(b).toEqual({ ...zeroTotals(), enqueued: 7, succeeded: 3, failed: 1, canceled: 2, retries: 4 });
   });
 });
 

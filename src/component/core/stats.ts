@@ -54,6 +54,18 @@ export function tallyEnqueued(t: EnqueueTally, readyAt: number, delayed: boolean
 
 const OUTCOME_FIELDS = ["succeeded", "failed", "canceled", "retries"] as const;
 
+/** The outcome counts of a row that carries them (a completion row), alone. */
+export const outcomesOf = (row: OutcomeCounts): OutcomeCounts => {
+  const d = zeroOutcomes();
+  for (const f of OUTCOME_FIELDS) d[f] = row[f];
+  return d;
+};
+
+/** Adds `d` into each of `into`, field by field. */
+export function addOutcomes(d: OutcomeCounts, ...into: OutcomeCounts[]): void {
+  for (const t of into) for (const f of OUTCOME_FIELDS) t[f] += d[f];
+}
+
 /** b − a, field by field. */
 export function outcomeDelta(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
   const d = zeroOutcomes();
